@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "swift-bson-socket",
+    products: [
+        .library(name: "BSONCodec", targets: ["BSONCodec"]),
+        .executable(name: "bson-socket", targets: ["bson-socket"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibBSON",
+            pkgConfig: "libbson-1.0",
+            providers: [.apt(["libbson-dev", "pkg-config"])]
+        ),
+        .target(
+            name: "BSONCodec",
+            dependencies: ["CLibBSON"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "bson-socket",
+            dependencies: [
+                "BSONCodec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BSONCodecTests",
+            dependencies: ["BSONCodec"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+print("bson-socket: CLI coming")
