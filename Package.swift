@@ -11,6 +11,7 @@ let package = Package(
     name: "swift-bson-socket",
     products: [
         .library(name: "BSONCodec", targets: ["BSONCodec"]),
+        .library(name: "BSONSocket", targets: ["BSONSocket"]),
         .executable(name: "bson-socket", targets: ["bson-socket"]),
     ],
     dependencies: [
@@ -28,10 +29,19 @@ let package = Package(
             dependencies: ["CLibBSON"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "BSONSocket",
+            dependencies: [
+                "BSONCodec",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "bson-socket",
             dependencies: [
                 "BSONCodec",
+                "BSONSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -39,6 +49,11 @@ let package = Package(
         .testTarget(
             name: "BSONCodecTests",
             dependencies: ["BSONCodec"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BSONSocketTests",
+            dependencies: ["BSONSocket", "BSONCodec"],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,0 +1,2 @@
+// The transport module: framing, the syscall layer, sockets and the seed API.
+@_exported public import BSONCodec

@@ -1,0 +1,6 @@
+import BSONSocket
+import Testing
+
+@Test func moduleImports() {
+    #expect(BSONDocument().isEmpty)
+}
