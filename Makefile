@@ -1,0 +1,60 @@
+# swift-bson-socket — the two commands a new user runs:
+#   make demo   builds the package and runs the demo
+#   make test   runs the whole test suite (Swift tests and the Python interop peers)
+# Both install what they need first (libbson-dev and pkg-config with apt-get, Python
+# virtual environments with pip) when it is missing.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Python peers for the interop tests, each in its own environment: both packages own
+# the module name `bson`.
+PYBSON_VENV := .venv-pybson
+PYMONGO_VENV := .venv-pymongo
+PYBSON_VERSION := 0.5.10
+PYMONGO_VERSION := 4.20.1
+
+.PHONY: demo test deps venvs build release clean
+
+demo: deps
+	$(SWIFT) build -c release --product bson-socket
+	$$($(SWIFT) build -c release --show-bin-path)/bson-socket demo
+
+test: deps venvs
+	$(SWIFT) build --build-tests
+	BSON_SOCKET_PYBSON=$(CURDIR)/$(PYBSON_VENV)/bin/python \
+	BSON_SOCKET_PYMONGO=$(CURDIR)/$(PYMONGO_VENV)/bin/python \
+	$(SWIFT) test --skip-build
+
+# libbson's headers and the pkg-config program SwiftPM uses to find them.
+deps:
+	@if ! command -v pkg-config >/dev/null || ! pkg-config --exists libbson-1.0; then \
+		echo "Installing libbson-dev and pkg-config (apt-get)"; \
+		$(SUDO) apt-get install -y libbson-dev pkg-config \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y libbson-dev pkg-config; }; \
+	fi
+
+venvs: $(PYBSON_VENV)/.installed $(PYMONGO_VENV)/.installed
+
+$(PYBSON_VENV)/.installed:
+	rm -rf $(PYBSON_VENV)
+	$(PYTHON) -m venv $(PYBSON_VENV)
+	$(PYBSON_VENV)/bin/pip install --quiet --disable-pip-version-check bson==$(PYBSON_VERSION)
+	touch $@
+
+$(PYMONGO_VENV)/.installed:
+	rm -rf $(PYMONGO_VENV)
+	$(PYTHON) -m venv $(PYMONGO_VENV)
+	$(PYMONGO_VENV)/bin/pip install --quiet --disable-pip-version-check pymongo==$(PYMONGO_VERSION)
+	touch $@
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+clean:
+	rm -rf .build $(PYBSON_VENV) $(PYMONGO_VENV)
