@@ -30,11 +30,14 @@ public struct BSONDatetime: Sendable, Hashable, Comparable, CustomStringConverti
             self.millisecondsSinceEpoch = milliseconds < 0 || milliseconds.isNaN ? .min : .max
             return
         }
-        // A Date made from whole milliseconds can land a hair below them after the
-        // floating-point division; snap to the nearest millisecond when it is that close,
-        // otherwise truncate toward the past.
+        // A Date made from whole milliseconds can land a hair off them: Date keeps seconds
+        // since 2001 in a Double, so the value was rounded to that Double's resolution, and
+        // again on the way to seconds since 1970 and to milliseconds. Snap to the nearest
+        // millisecond when it is within those rounding errors, otherwise truncate toward
+        // the past.
         let nearest = milliseconds.rounded()
-        let tolerance = Swift.max(1e-6, 8 * milliseconds.ulp)
+        let storageError = 1000 * date.timeIntervalSinceReferenceDate.ulp
+        let tolerance = Swift.max(1e-6, 8 * milliseconds.ulp + storageError)
         let chosen = abs(milliseconds - nearest) <= tolerance ? nearest : milliseconds.rounded(.down)
         if chosen >= 9.223372036854775807e18 {
             self.millisecondsSinceEpoch = .max

@@ -136,7 +136,9 @@ private enum AnyConversion {
         case let value as Float: return .double(Double(value))
         case let value as Date: return .datetime(BSONDatetime(value))
         case let value as Data: return .binary(BSONBinary(value))
-        case let value as [UInt8]: return .binary(BSONBinary(data: value))
+        // Only a value whose type is exactly [UInt8]: the cast also succeeds for any empty
+        // array and for an [Any] that happens to hold only UInt8 values, which are arrays.
+        case let value as [UInt8] where type(of: any) == [UInt8].self: return .binary(BSONBinary(data: value))
         case let value as UUID: return .binary(BSONBinary(uuid: value))
         case let value as BSONObjectID: return .objectID(value)
         case let value as BSONBinary: return .binary(value)

@@ -84,9 +84,8 @@ public struct BSONView: Sendable {
     /// - Throws: ``BSONError`` for the first malformed element, or what `body` throws.
     public func forEachElement(_ body: (String, BSONType) throws(BSONError) -> Void) throws(BSONError) {
         try walk { (reader, iterator, elementOffset, keyBytes) throws(BSONError) -> Bool in
-            guard UTF8Validation.isValid(keyBytes) else {
-                throw BSONError(.invalidUTF8, "key is not valid UTF-8", offset: elementOffset + 1)
-            }
+            // The same error as decoding reports: the first bad byte and the key as path.
+            guard UTF8Validation.isValid(keyBytes) else { throw reader.keyError(keyBytes, elementOffset: elementOffset) }
             let type = BSONType(rawValue: UInt8(truncatingIfNeeded: bson_iter_type(iterator).rawValue))!
             try body(String(decoding: keyBytes, as: UTF8.self), type)
             return true
@@ -111,16 +110,12 @@ public struct BSONView: Sendable {
                             _ = try FrameChecks.checkDocumentHeader(raw)
                             return nil
                         }
-                        let hit: Bool = wantedBytes.withMemoryRebound(to: CChar.self) { chars in
-                            if let base = chars.baseAddress {
-                                // libbson compares the keys in C as it walks.
-                                return bson_iter_find_w_len(iterator, base, Int32(chars.count))
+                        // libbson compares the keys in C as it walks (the empty key included:
+                        // a zero length matches only an empty key).
+                        let hit: Bool = withUnsafePointer(to: 0 as CChar) { empty in
+                            wantedBytes.withMemoryRebound(to: CChar.self) { chars in
+                                bson_iter_find_w_len(iterator, chars.baseAddress ?? empty, Int32(chars.count))
                             }
-                            // bson_iter_find_w_len never matches the empty key; walk for it.
-                            while bson_iter_next(iterator) {
-                                if bson_iter_key_len(iterator) == 0 { return true }
-                            }
-                            return false
                         }
                         if hit {
                             let keyStart = UnsafeRawPointer(bson_iter_key(iterator)!).assumingMemoryBound(to: UInt8.self)

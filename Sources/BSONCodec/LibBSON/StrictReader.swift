@@ -209,7 +209,8 @@ struct StrictReader {
 
     // MARK: Errors
 
-    private func keyError(_ key: UnsafeBufferPointer<UInt8>, elementOffset: Int) -> BSONError {
+    /// A key that is not UTF-8: the offset of its first bad byte, the key (repaired) as path.
+    func keyError(_ key: UnsafeBufferPointer<UInt8>, elementOffset: Int) -> BSONError {
         let bad = UTF8Validation.firstInvalidOffset(key) ?? 0
         return BSONError(
             .invalidUTF8, "key is not valid UTF-8 (bad byte 0x\(String(key[bad], radix: 16)))",
