@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(
             name: "BSONCodecTests",
             dependencies: ["BSONCodec"],
+            resources: [.copy("Resources")],
             swiftSettings: strictSettings
         ),
         .testTarget(
