@@ -1,6 +1,0 @@
-import BSONSocket
-import Testing
-
-@Test func moduleImports() {
-    #expect(BSONDocument().isEmpty)
-}
