@@ -57,5 +57,10 @@ let package = Package(
             dependencies: ["BSONSocket", "BSONCodec"],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["BSONSocket", "BSONCodec"],
+            swiftSettings: strictSettings
+        ),
     ]
 )

@@ -9,8 +9,9 @@ public import Foundation
 /// Every `Int64` is a valid value, including dates before 1970 and after the year 9999.
 /// Conversion to and from `Date` is exact at millisecond precision: a datetime made from a
 /// `Date` that holds a whole number of milliseconds gives back the same `Date`, and a
-/// `Date` with sub-millisecond digits is rounded toward the past (as pymongo and py-bson
-/// do).
+/// `Date` with sub-millisecond digits is rounded toward the past, as pymongo does. (py-bson
+/// 0.5.10 rounds to the nearest millisecond instead, half to even, so a Python peer and this
+/// package can disagree by one millisecond about a value with sub-millisecond digits.)
 public struct BSONDatetime: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Milliseconds since 1970-01-01T00:00:00Z; negative before it.
     public var millisecondsSinceEpoch: Int64
