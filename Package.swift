@@ -58,6 +58,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "CLITests",
+            dependencies: ["BSONCodec", "bson-socket"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "InteropTests",
             dependencies: ["BSONSocket", "BSONCodec"],
             swiftSettings: strictSettings

@@ -1,0 +1,98 @@
+import ArgumentParser
+import BSONSocket
+import SystemPackage
+
+/// `bson-socket send`: send Extended JSON documents to a server and print the replies.
+struct Send: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send documents to a BSON server and print each reply.",
+        discussion: """
+            Reads one Extended JSON document a line (canonical or relaxed; blank lines are skipped) \
+            from FILE or standard input, sends each as BSON, waits for the reply and prints it as one \
+            line of canonical Extended JSON. Stops with status 1 at the first invalid input line, \
+            error or missing reply; the replies before it have been printed.
+
+            Example:
+              echo '{"type": "greeting", "message": "Hello server!"}' | bson-socket send --port 8080
+            """
+    )
+
+    @Option(help: "The server's host name or address.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The server's TCP port.")
+    var port: Int?
+
+    @Option(help: "Connect to this Unix domain socket path instead of TCP.")
+    var unix: String?
+
+    @Option(help: "Seconds to wait for the connection and for each reply.")
+    var timeout: Double = 30
+
+    @Argument(help: "The input file; - or nothing reads standard input.")
+    var file: String = "-"
+
+    func validate() throws {
+        if unix == nil {
+            guard let port, (1...65535).contains(port) else {
+                throw ValidationError("give --port (1-65535) or --unix PATH")
+            }
+        }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() throws {
+        let limit = Duration.milliseconds(Int64(timeout * 1000))
+        let socket = try unix.map { try BSONSocket.connect(unixPath: $0) }
+            ?? BSONSocket.connect(host: host, port: port ?? 0, timeout: limit)
+        defer { socket.close() }
+        try socket.setReceiveTimeout(limit)
+        try socket.setSendTimeout(limit)
+
+        let input: FileDescriptor
+        if file == "-" {
+            input = .standardInput
+        } else {
+            do {
+                input = try FileDescriptor.open(FilePath(file), .readOnly)
+            } catch {
+                throw ToolFailure("cannot open \(file): \(error)")
+            }
+        }
+        defer { if file != "-" { try? input.close() } }
+
+        var output = OutputBuffer(descriptor: .standardOutput)
+        var lines = LineReader(descriptor: input)
+        var index = 0
+        while let (lineNumber, line) = try lines.next() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            let document: BSONDocument
+            do {
+                document = try BSONDocument(extendedJSON: line)
+            } catch {
+                try output.flush()
+                printError("bson-socket send: document \(index) on line \(lineNumber): \(error.message)")
+                throw ExitCode(1)
+            }
+            let reply: BSONDocument?
+            do throws(BSONError) {
+                try socket.sendObj(document)
+                reply = try socket.recvObj()
+            } catch {
+                try? output.flush()
+                printError("bson-socket send: document \(index): \(error)")
+                throw ExitCode(1)
+            }
+            guard let reply else {
+                try? output.flush()
+                printError("bson-socket send: the server closed the connection before replying to document \(index)")
+                throw ExitCode(1)
+            }
+            output.append(reply.extendedJSON(.canonical))
+            output.append("\n")
+            try output.flush()
+            index += 1
+        }
+        try output.flush()
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import BSONSocket
+import Dispatch
+import Foundation
+
+/// `bson-socket serve`: a BSON server on TCP or a Unix socket.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve BSON documents over TCP or a Unix domain socket.",
+        discussion: """
+            The first line on standard output is `listening on HOST:PORT` (or `listening on PATH` with \
+            --unix), so a script can start the server with --port 0 and read the port it got. Each \
+            connection is served on its own thread: every document received is answered according \
+            to --reply. Connection events go to standard error. SIGINT or SIGTERM stops the server: \
+            it closes the listener and every connection, removes its Unix socket file, and exits 0.
+
+            --reply echo   sends every document back unchanged (byte for byte)
+            --reply seed   answers {echo: <document>, server_time: <now>, status: "received"}
+            """
+    )
+
+    enum Reply: String, ExpressibleByArgument, CaseIterable {
+        case echo, seed
+    }
+
+    @Option(help: "The address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The TCP port; 0 lets the system choose one.")
+    var port: Int = 0
+
+    @Option(help: "Listen on this Unix domain socket path instead of TCP.")
+    var unix: String?
+
+    @Option(help: "How to answer each document: echo or seed.")
+    var reply: Reply = .echo
+
+    @Option(help: "How many connections are served at once; more wait until one ends.")
+    var maxConnections: Int = 64
+
+    @Option(help: "Close a connection after this many seconds without a whole document (0: never).")
+    var idleTimeout: Double = 0
+
+    @Option(help: "The largest document accepted, in bytes.")
+    var maxSize: Int = BSONFrameLimits.defaultMaximumFrameLength
+
+    @Flag(help: "Do not log connection events to standard error.")
+    var quiet = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must not be negative") }
+        guard maxSize >= BSONFrameLimits.minimumFrameLength, maxSize <= Int(Int32.max) else {
+            throw ValidationError("--max-size must be between 5 and \(Int32.max)")
+        }
+    }
+
+    func run() throws {
+        let listener = try unix.map { try BSONListener.listen(unixPath: $0) } ?? BSONListener.listen(host: host, port: port)
+        let quiet = quiet
+        let handler: BSONThreadedServer.Handler
+        switch reply {
+        case .echo: handler = { $0 }
+        case .seed: handler = { SeedExample.reply(to: $0) }
+        }
+        let server = BSONThreadedServer(
+            listener: listener,
+            configuration: .init(
+                maxConnections: maxConnections,
+                idleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
+                frameLimits: BSONFrameLimits(maximumFrameLength: maxSize),
+                onEvent: { event in if !quiet { printError(event.description) } }
+            ),
+            handler: handler)
+
+        // Stop on SIGINT/SIGTERM: handled on a dispatch queue, not in a signal handler.
+        let stopped = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { stopped.signal() }
+            source.resume()
+            sources.append(source)
+        }
+
+        server.start()
+        // Unbuffered, so a script reading the port sees the line at once.
+        printLine("listening on \(listener.localAddress)")
+        stopped.wait()
+        server.stop()
+        _ = sources
+    }
+}

@@ -1,1 +1,0 @@
-print("bson-socket: CLI coming")
