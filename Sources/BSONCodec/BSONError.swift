@@ -18,7 +18,7 @@ public struct BSONError: Error, Sendable, CustomStringConvertible {
             case invalidKey, invalidValue, unknownSerializer, invalidExtendedJSON
             case closed, truncated, frameTooSmall, frameTooLarge
             case connectionReset, connectionAborted, connectionRefused, brokenPipe
-            case timedOut, hostNotFound, addressInUse, unusable, systemCallFailed
+            case timedOut, interrupted, hostNotFound, addressInUse, unusable, systemCallFailed
         }
 
         private let base: Base
@@ -64,6 +64,9 @@ public struct BSONError: Error, Sendable, CustomStringConvertible {
         /// A send or receive timeout expired (`EAGAIN`/`EWOULDBLOCK` on a blocking socket,
         /// or `ETIMEDOUT`).
         public static let timedOut = Code(.timedOut)
+        /// A signal interrupted a system call (`EINTR`) and the caller asked for no retry
+        /// (`retryOnInterrupt = false`); the operation can be called again.
+        public static let interrupted = Code(.interrupted)
         /// A host name could not be resolved.
         public static let hostNotFound = Code(.hostNotFound)
         /// The address to listen on is taken (`EADDRINUSE`).

@@ -94,7 +94,7 @@ public final class BSONListener: Sendable {
 
     /// Whether a system call interrupted by a signal is made again. Default `true`; with
     /// `false`, a signal makes a blocked ``accept(timeout:)`` throw
-    /// ``BSONError/Code/systemCallFailed`` with `EINTR` in ``BSONError/errno``.
+    /// ``BSONError/Code/interrupted`` (`EINTR` in ``BSONError/errno``).
     public var retryOnInterrupt: Bool {
         get { retriesOnInterrupt.load(ordering: .relaxed) }
         set { retriesOnInterrupt.store(newValue, ordering: .relaxed) }

@@ -76,7 +76,7 @@ public final class BSONSocket: Sendable {
     /// Whether a system call interrupted by a signal (EINTR) is made again. Default `true`.
     ///
     /// With `false`, a signal that interrupts a blocking receive or send makes it throw
-    /// ``BSONError/Code/systemCallFailed`` with ``BSONError/errno`` set to `EINTR` (4);
+    /// ``BSONError/Code/interrupted`` with ``BSONError/errno`` set to `EINTR` (4);
     /// a receive keeps any partial frame, as after a timeout, so the call can be repeated.
     public var retryOnInterrupt: Bool {
         get { retriesOnInterrupt.load(ordering: .relaxed) }

@@ -123,7 +123,7 @@ extension BSONError {
     /// Whether a receive or send stopped without losing the connection: a timeout, or a
     /// signal when EINTR is not retried. The same call may be made again.
     var isResumable: Bool {
-        code == .timedOut || (code == .systemCallFailed && errno == ErrnoValue.interrupted)
+        code == .timedOut || code == .interrupted
     }
 
     /// This error with `note` added to its message; everything else kept.

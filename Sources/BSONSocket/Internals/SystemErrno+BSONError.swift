@@ -25,6 +25,7 @@ extension SystemErrno {
         case EPIPE: .brokenPipe
         case EAGAIN, EWOULDBLOCK, ETIMEDOUT: .timedOut
         case EADDRINUSE: .addressInUse
+        case EINTR: .interrupted
         default: .systemCallFailed
         }
     }
