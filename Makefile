@@ -58,3 +58,11 @@ release: deps
 
 clean:
 	rm -rf .build $(PYBSON_VENV) $(PYMONGO_VENV)
+
+# The codec benchmark: our Swift codec against pymongo's C codec (and raw libbson from C),
+# in one interleaved run. Prints Markdown tables; writes Benchmarks/results/codec.json.
+# The ordo-one/package-benchmark suite runs with:
+#   cd Benchmarks && swift package --scratch-path .build-bench benchmark
+.PHONY: bench-codec
+bench-codec: deps venvs
+	$(PYTHON) Benchmarks/compare_codec.py --swift $(SWIFT)

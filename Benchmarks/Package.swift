@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+// The benchmarks of swift-bson-socket, in their own package so that `swift build` at the
+// root never needs ordo-one/benchmark.
+//
+//   swift package --scratch-path .build-bench benchmark          ordo-one benchmarks
+//   python3 compare_codec.py   (or `make bench-codec` at the root)  Swift vs pymongo vs libbson
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "swift-bson-socket-benchmarks",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        // `name:` keeps the identity independent of the folder the repository is cloned into.
+        .package(name: "swift-bson-socket", path: "../"),
+        // The malloc interposer gives the malloc counts; the other default trait (the ARC
+        // runtime interposer of Swift 6.3) is left off.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // The driver-benchmark documents, read from Data/driver-bench/ with our Extended
+        // JSON parser; shared by both executables below.
+        .target(
+            name: "CodecBenchSupport",
+            dependencies: [.product(name: "BSONCodec", package: "swift-bson-socket")],
+            swiftSettings: swiftSettings
+        ),
+        // The Swift side of the cross-language comparison (compare_codec.py drives it). It
+        // does not link ordo-one/benchmark, so its allocations go to the plain malloc.
+        .executableTarget(
+            name: "codec-compare",
+            dependencies: [
+                "CodecBenchSupport",
+                .product(name: "BSONCodec", package: "swift-bson-socket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CodecBenchmarks",
+            dependencies: [
+                "CodecBenchSupport",
+                .product(name: "BSONCodec", package: "swift-bson-socket"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/CodecBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)

@@ -1,0 +1,212 @@
+// The Swift side of the codec comparison with pymongo (driven by ../../compare_codec.py).
+//
+//   codec-compare emit DIR                      writes DIR/<name>.bson for flat, deep, full
+//   codec-compare list                          prints the task names
+//   codec-compare keys                          prints the lookup keys as JSON
+//   codec-compare serve                         reads "TASK OPS WARMUP" lines on stdin and
+//                                               answers each with one JSON line (the driver
+//                                               keeps one such process for a whole run)
+//   codec-compare run [--ops N] [--warmup N] [--doc NAME] [--only PREFIX]...
+//                                               times each task (of one document with
+//                                               --doc), one JSON object per line
+//   codec-compare profile TASK [--ops N]        runs one task untimed (for callgrind/perf)
+//
+// A measurement runs `warmup` untimed operations, then times `ops` operations back to back,
+// by the wall clock and by the CPU time of this thread (which leaves out the time the
+// thread waited for a core: on a shared machine the steadier of the two); the documents
+// are parsed and encoded before any timing starts.
+
+import BSONCodec
+import CodecBenchSupport
+
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keeps `value` alive and opaque to the optimizer, like ordo-one's `blackHole`.
+@inline(never) @_optimize(none)
+func sink<T>(_ value: T) {}
+
+struct Task {
+    let name: String
+    /// "flat", "deep" or "full".
+    let document: String
+    /// Runs the operation `count` times.
+    let body: (Int) throws -> Void
+}
+
+func makeTasks(_ documents: [DriverBenchDocument]) -> [Task] {
+    var tasks: [Task] = []
+    for entry in documents {
+        let bytes = entry.bytes
+        let document = entry.document
+        tasks.append(Task(name: "decode/\(entry.name)", document: entry.name) { count in
+            for _ in 0..<count { sink(try BSONDocument(bytes: bytes)) }
+        })
+        tasks.append(Task(name: "encode/\(entry.name)", document: entry.name) { count in
+            for _ in 0..<count { sink(try document.encoded()) }
+        })
+        tasks.append(Task(name: "validate/\(entry.name)", document: entry.name) { count in
+            for _ in 0..<count { try BSONDocument.validate(bytes: bytes) }
+        })
+    }
+    for entry in documents {
+        let bytes = entry.bytes
+        for (position, key) in entry.lookupKeys {
+            // The lazy path: a view over the received bytes, then one key.
+            tasks.append(Task(name: "lookup-view/\(entry.name)/\(position)", document: entry.name) { count in
+                for _ in 0..<count {
+                    let view = try BSONView(bytes: bytes)
+                    sink(try view[key])
+                }
+            })
+            // The eager path it replaces: decode everything, then subscript.
+            tasks.append(Task(name: "lookup-decode/\(entry.name)/\(position)", document: entry.name) { count in
+                for _ in 0..<count {
+                    let document = try BSONDocument(bytes: bytes)
+                    sink(document[key])
+                }
+            })
+            // Finding the key without decoding its value: what the view costs before the
+            // value is materialised.
+            tasks.append(Task(name: "locate-view/\(entry.name)/\(position)", document: entry.name) { count in
+                for _ in 0..<count {
+                    let view = try BSONView(bytes: bytes)
+                    sink(try view.type(forKey: key))
+                }
+            })
+        }
+    }
+    return tasks
+}
+
+/// Nanoseconds of wall-clock time and of this thread's CPU time.
+struct Timing {
+    var wall: Int64
+    var cpu: Int64
+
+    static func now() -> Timing {
+        var wall = timespec()
+        var cpu = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &wall)
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu)
+        return Timing(
+            wall: Int64(wall.tv_sec) * 1_000_000_000 + Int64(wall.tv_nsec),
+            cpu: Int64(cpu.tv_sec) * 1_000_000_000 + Int64(cpu.tv_nsec))
+    }
+}
+
+/// Runs `warmup` untimed operations, then `ops` timed ones; returns the time they took.
+func measure(_ task: Task, ops: Int, warmup: Int) throws -> Timing {
+    try task.body(warmup)
+    let start = Timing.now()
+    try task.body(ops)
+    let end = Timing.now()
+    return Timing(wall: end.wall - start.wall, cpu: end.cpu - start.cpu)
+}
+
+func resultLine(_ task: Task, ops: Int, time: Timing) -> String {
+    "{\"side\": \"swift\", \"task\": \"\(task.name)\", \"ops\": \(ops), \"ns\": \(time.wall), \"cpu_ns\": \(time.cpu)}\n"
+}
+
+/// Writes straight to the file descriptor, so that a driver reading the pipe sees each line
+/// at once (print would sit in stdio's buffer).
+func emitLine(_ line: String) {
+    FileHandle.standardOutput.write(Data(line.utf8))
+}
+
+/// Answers "TASK OPS WARMUP" lines until end of input or "quit" (at most a million lines).
+func serve(_ tasks: [Task]) {
+    let byName = Dictionary(tasks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    for _ in 0..<1_000_000 {
+        guard let line = readLine(), line != "quit" else { return }
+        let words = line.split(separator: " ").map(String.init)
+        guard words.count == 3, let task = byName[words[0]], let ops = Int(words[1]), let warmup = Int(words[2]),
+            ops > 0, warmup >= 0
+        else {
+            emitLine("{\"error\": \"bad request: \(line.filter { $0 != "\"" && $0 != "\\" })\"}\n")
+            continue
+        }
+        do {
+            emitLine(resultLine(task, ops: ops, time: try measure(task, ops: ops, warmup: warmup)))
+        } catch {
+            emitLine("{\"error\": \"\(task.name) threw \(String(describing: error).filter { $0 != "\"" && $0 != "\\" })\"}\n")
+        }
+    }
+}
+
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+}
+
+func intOption(_ arguments: [String], _ name: String, default value: Int) throws -> Int {
+    guard let index = arguments.firstIndex(of: name) else { return value }
+    guard index + 1 < arguments.count, let parsed = Int(arguments[index + 1]), parsed >= 0 else {
+        throw UsageError(description: "\(name) needs a non-negative integer")
+    }
+    return parsed
+}
+
+func main() throws {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    guard let command = arguments.first else {
+        throw UsageError(
+            description: "usage: codec-compare emit DIR | list | keys | serve | run [--ops N] [--warmup N] [--doc NAME] [--only PREFIX]... | profile TASK [--ops N]")
+    }
+    let documents = try DriverBenchData.loadAll()
+    let tasks = makeTasks(documents)
+    switch command {
+    case "emit":
+        guard arguments.count == 2 else { throw UsageError(description: "usage: codec-compare emit DIR") }
+        for entry in documents {
+            let path = arguments[1] + "/" + entry.name + ".bson"
+            try Data(entry.bytes).write(to: URL(fileURLWithPath: path))
+        }
+    case "list":
+        for task in tasks { print(task.name) }
+    case "keys":
+        var keys: [String: [String: String]] = [:]
+        for entry in documents {
+            keys[entry.name] = Dictionary(uniqueKeysWithValues: entry.lookupKeys.map { ($0.position, $0.key) })
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(keys), as: UTF8.self))
+    case "run":
+        let ops = try intOption(arguments, "--ops", default: 10_000)
+        let warmup = try intOption(arguments, "--warmup", default: 1_000)
+        var prefixes: [String] = []
+        for (index, argument) in arguments.enumerated() where argument == "--only" && index + 1 < arguments.count {
+            prefixes.append(arguments[index + 1])
+        }
+        var only: String?
+        if let index = arguments.firstIndex(of: "--doc") {
+            guard index + 1 < arguments.count, DriverBenchData.names.contains(arguments[index + 1]) else {
+                throw UsageError(description: "--doc needs one of \(DriverBenchData.names)")
+            }
+            only = arguments[index + 1]
+        }
+        for task in tasks
+        where (only == nil || task.document == only) && (prefixes.isEmpty || prefixes.contains(where: { task.name.hasPrefix($0) })) {
+            emitLine(resultLine(task, ops: ops, time: try measure(task, ops: ops, warmup: warmup)))
+        }
+    case "serve":
+        serve(tasks)
+    case "profile":
+        guard arguments.count >= 2, let task = tasks.first(where: { $0.name == arguments[1] }) else {
+            throw UsageError(description: "usage: codec-compare profile TASK [--ops N] (see `codec-compare list`)")
+        }
+        try task.body(try intOption(arguments, "--ops", default: 10_000))
+    default:
+        throw UsageError(description: "unknown command \(command)")
+    }
+}
+
+do {
+    try main()
+} catch {
+    FileHandle.standardError.write(Data("codec-compare: \(error)\n".utf8))
+    exit(1)
+}
