@@ -15,7 +15,7 @@ public struct BSONError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case malformed, invalidUTF8, unknownType, invalidBoolean, nestingTooDeep
-            case invalidKey, invalidValue, unknownSerializer, invalidExtendedJSON
+            case invalidKey, invalidValue, unknownSerializer, invalidExtendedJSON, unknownClass
             case closed, truncated, frameTooSmall, frameTooLarge
             case connectionReset, connectionAborted, connectionRefused, brokenPipe
             case timedOut, interrupted, hostNotFound, addressInUse, unusable, systemCallFailed
@@ -44,6 +44,9 @@ public struct BSONError: Error, Sendable, CustomStringConvertible {
         public static let unknownSerializer = Code(.unknownSerializer)
         /// Extended JSON text that is not valid JSON or not valid Extended JSON.
         public static let invalidExtendedJSON = Code(.invalidExtendedJSON)
+        /// A document's py-bson class name (its `"$$__CLASS_NAME__$$"` field) has no
+        /// registered Swift type, or is not a string (see ``BSONClassRegistry``).
+        public static let unknownClass = Code(.unknownClass)
         /// The connection is closed (by this side, or cleanly by the peer where a whole
         /// message was required).
         public static let closed = Code(.closed)
