@@ -7,7 +7,7 @@ internal import CLibBSON
 /// The view shares the array it was made from (no copy). Creating one checks the header
 /// (length and terminator) only. Every access then checks what it touches, with the same
 /// strict rules as ``BSONDocument/init(bytes:options:)-(UnsafeRawBufferPointer,_)``:
-/// elements walked past are bounds-checked by libbson's iterator, the element returned is
+/// elements walked past are bounds-checked (as libbson's iterator checks them), the element returned is
 /// fully validated (UTF-8, nested lengths, depth), and a malformed element on the way is a
 /// ``BSONError`` — the view never reads outside its bytes and never returns an unchecked
 /// value. Call ``validate()`` to check the whole document up front.
@@ -103,34 +103,27 @@ public struct BSONView: Sendable {
                 // A BSON key cannot contain NUL, so such a key is never present.
                 if wantedBytes.contains(0) { return nil }
                 return try bytes.withBytes { (raw) throws(BSONError) -> R? in
-                    let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                    _ = try FrameChecks.checkDocumentHeader(raw)
+                    let document = raw.bindMemory(to: UInt8.self)
+                    // Step over elements in Swift (see ElementSkipper), then let libbson's
+                    // iterator take the element found.
+                    guard let hit = try ElementSkipper.find(wantedBytes, in: document) else { return nil }
+                    let start = document.baseAddress!
                     let reader = StrictReader(origin: start, maxDepth: options.maxDepth, build: true)
                     return try LibBSON.withIterator { (iterator) throws(BSONError) -> R? in
-                        guard bson_iter_init_from_data(iterator, start, raw.count) else {
-                            _ = try FrameChecks.checkDocumentHeader(raw)
-                            return nil
-                        }
-                        // libbson compares the keys in C as it walks (the empty key included:
-                        // a zero length matches only an empty key).
-                        let hit: Bool = withUnsafePointer(to: 0 as CChar) { empty in
-                            wantedBytes.withMemoryRebound(to: CChar.self) { chars in
-                                bson_iter_find_w_len(iterator, chars.baseAddress ?? empty, Int32(chars.count))
-                            }
-                        }
-                        if hit {
-                            let keyStart = UnsafeRawPointer(bson_iter_key(iterator)!).assumingMemoryBound(to: UInt8.self)
-                            do throws(BSONError) {
-                                return try found(reader, iterator, keyStart - 1 - start)
-                            } catch {
-                                throw error.prefixingKeyPath(with: key)
-                            }
-                        }
-                        if swiftbson_iter_error_offset(iterator) != 0 {
+                        guard bson_iter_init_from_data_at_offset(
+                            iterator, start, document.count, UInt32(hit.elementOffset), UInt32(hit.keyLength))
+                        else {
+                            // The skipper accepted what libbson refuses: report libbson's view.
                             throw ElementDiagnosis.explain(
-                                document: UnsafeBufferPointer(start: start, count: raw.count),
-                                elementOffset: Int(swiftbson_iter_element_offset(iterator)), documentOffset: 0)
+                                document: document, elementOffset: hit.elementOffset, documentOffset: 0
+                            ).prefixingKeyPath(with: key)
                         }
-                        return nil
+                        do throws(BSONError) {
+                            return try found(reader, iterator, hit.elementOffset)
+                        } catch {
+                            throw error.prefixingKeyPath(with: key)
+                        }
                     }
                 }
             }
