@@ -66,3 +66,11 @@ clean:
 .PHONY: bench-codec
 bench-codec: deps venvs
 	$(PYTHON) Benchmarks/compare_codec.py --swift $(SWIFT)
+
+# The full-size load test of the SwiftNIO server: 1,000 concurrent clients × 1,000 documents
+# each through `bson-socket serve --engine nio`, every reply checked; prints the time and the
+# server's peak RSS. Release build; loopback only; bounded in time.
+.PHONY: load-test
+load-test: deps
+	$(SWIFT) build -c release --build-tests
+	BSON_SOCKET_LOAD=full $(SWIFT) test -c release --skip-build --filter BSONSocketNIOTests.LoadTests

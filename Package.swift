@@ -12,11 +12,13 @@ let package = Package(
     products: [
         .library(name: "BSONCodec", targets: ["BSONCodec"]),
         .library(name: "BSONSocket", targets: ["BSONSocket"]),
+        .library(name: "BSONSocketNIO", targets: ["BSONSocketNIO"]),
         .executable(name: "bson-socket", targets: ["bson-socket"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         .systemLibrary(
@@ -37,11 +39,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // SwiftNIO handlers and the async/await client and server; no system calls of its own.
+        .target(
+            name: "BSONSocketNIO",
+            dependencies: [
+                "BSONCodec",
+                "BSONSocket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "bson-socket",
             dependencies: [
                 "BSONCodec",
                 "BSONSocket",
+                "BSONSocketNIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -60,6 +74,19 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: ["BSONCodec", "bson-socket"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BSONSocketNIOTests",
+            dependencies: [
+                "BSONSocketNIO",
+                "BSONSocket",
+                "BSONCodec",
+                "bson-socket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BSONSocket
+import BSONSocketNIO
 import SystemPackage
 
 /// `bson-socket send`: send Extended JSON documents to a server and print the replies.
@@ -29,6 +30,9 @@ struct Send: ParsableCommand {
     @Option(help: "Seconds to wait for the connection and for each reply.")
     var timeout: Double = 30
 
+    @Option(help: "The implementation: nio (SwiftNIO) or threads (a blocking socket).")
+    var engine: Engine = .defaultEngine
+
     @Argument(help: "The input file; - or nothing reads standard input.")
     var file: String = "-"
 
@@ -42,6 +46,13 @@ struct Send: ParsableCommand {
     }
 
     func run() throws {
+        switch engine {
+        case .threads: try runThreads()
+        case .nio: try runNIO()
+        }
+    }
+
+    private func runThreads() throws {
         let limit = Duration.milliseconds(Int64(timeout * 1000))
         let socket = try unix.map { try BSONSocket.connect(unixPath: $0) }
             ?? BSONSocket.connect(host: host, port: port ?? 0, timeout: limit)
@@ -49,16 +60,7 @@ struct Send: ParsableCommand {
         try socket.setReceiveTimeout(limit)
         try socket.setSendTimeout(limit)
 
-        let input: FileDescriptor
-        if file == "-" {
-            input = .standardInput
-        } else {
-            do {
-                input = try FileDescriptor.open(FilePath(file), .readOnly)
-            } catch {
-                throw ToolFailure("cannot open \(file): \(error)")
-            }
-        }
+        let input = try openInput()
         defer { if file != "-" { try? input.close() } }
 
         var output = OutputBuffer(descriptor: .standardOutput)
@@ -94,5 +96,67 @@ struct Send: ParsableCommand {
             index += 1
         }
         try output.flush()
+    }
+}
+
+extension Send {
+    private func openInput() throws -> FileDescriptor {
+        guard file != "-" else { return .standardInput }
+        do {
+            return try FileDescriptor.open(FilePath(file), .readOnly)
+        } catch {
+            throw ToolFailure("cannot open \(file): \(error)")
+        }
+    }
+
+    /// The same exchange over a SwiftNIO connection (`BSONClient`), with the same output and
+    /// messages: each document is sent, and its reply awaited for at most --timeout.
+    private func runNIO() throws {
+        let limit = Duration.milliseconds(Int64(timeout * 1000))
+        let input = try openInput()
+        defer { if file != "-" { try? input.close() } }
+        let (host, port, unix) = (host, port ?? 0, unix)
+        try runBlocking {
+            let exchange: @Sendable (BSONConnection) async throws -> Void = { connection in
+                var output = OutputBuffer(descriptor: .standardOutput)
+                var lines = LineReader(descriptor: input)
+                var index = 0
+                while let (lineNumber, line) = try lines.next() {
+                    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                    let document: BSONDocument
+                    do throws(BSONError) {
+                        document = try BSONDocument(extendedJSON: line)
+                    } catch {
+                        try output.flush()
+                        printError("bson-socket send: document \(index) on line \(lineNumber): \(error.message)")
+                        throw ExitCode(1)
+                    }
+                    let reply: BSONDocument?
+                    do {
+                        try await connection.send(document)
+                        reply = try await connection.receive(timeout: limit)
+                    } catch {
+                        try? output.flush()
+                        printError("bson-socket send: document \(index): \(error)")
+                        throw ExitCode(1)
+                    }
+                    guard let reply else {
+                        try? output.flush()
+                        printError("bson-socket send: the server closed the connection before replying to document \(index)")
+                        throw ExitCode(1)
+                    }
+                    output.append(reply.extendedJSON(.canonical))
+                    output.append("\n")
+                    try output.flush()
+                    index += 1
+                }
+                try output.flush()
+            }
+            if let unix {
+                try await BSONClient.withConnection(unixPath: unix, exchange)
+            } else {
+                try await BSONClient.withConnection(host: host, port: port, connectTimeout: limit, exchange)
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import BSONSocket
+import BSONSocketNIO
 import Dispatch
 import Foundation
+import Synchronization
 
 /// `bson-socket serve`: a BSON server on TCP or a Unix socket.
 struct Serve: ParsableCommand {
@@ -11,7 +13,7 @@ struct Serve: ParsableCommand {
             The first line on standard output is `listening on HOST:PORT` (or `listening on PATH` with \
             --unix), so a script can start the server with --port 0 and read the port it got. Each \
             connection is served on its own thread: every document received is answered according \
-            to --reply. Connection events go to standard error. SIGINT or SIGTERM stops the server: \
+            to --reply (with --engine threads, on its own thread). Connection events go to standard error. SIGINT or SIGTERM stops the server: \
             it closes the listener and every connection, removes its Unix socket file, and exits 0.
 
             --reply echo   sends every document back unchanged (byte for byte)
@@ -47,6 +49,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not log connection events to standard error.")
     var quiet = false
 
+    @Option(help: "The implementation: nio (SwiftNIO event loops) or threads (a blocking thread per connection).")
+    var engine: Engine = .defaultEngine
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
@@ -57,6 +62,13 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        switch engine {
+        case .threads: try runThreads()
+        case .nio: try runNIO()
+        }
+    }
+
+    private func runThreads() throws {
         let listener = try unix.map { try BSONListener.listen(unixPath: $0) } ?? BSONListener.listen(host: host, port: port)
         let quiet = quiet
         let handler: BSONThreadedServer.Handler
@@ -92,4 +104,75 @@ struct Serve: ParsableCommand {
         server.stop()
         _ = sources
     }
+}
+
+extension Serve {
+    /// The same server on SwiftNIO: `BSONServer` with the same options, output and events.
+    private func runNIO() throws {
+        let quiet = quiet
+        let respond: @Sendable (BSONDocument) async throws -> BSONDocument?
+        switch reply {
+        case .echo: respond = { $0 }
+        case .seed: respond = { SeedExample.reply(to: $0) }
+        }
+        let configuration = BSONServer.Configuration(
+            connection: BSONConnectionConfiguration(
+                frameLimits: BSONFrameLimits(maximumFrameLength: maxSize),
+                idleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil),
+            maxConnections: maxConnections,
+            onEvent: { event in if !quiet { printError(event.description) } })
+        let (host, port, unix) = (host, port, unix)
+        try runBlocking {
+            let server: BSONServer
+            if let unix {
+                server = try await BSONServer.bind(unixPath: unix, configuration: configuration)
+            } else {
+                server = try await BSONServer.bind(host: host, port: port, configuration: configuration)
+            }
+            // Stop on SIGINT/SIGTERM: handled on a dispatch queue, not in a signal handler.
+            var sources: [any DispatchSourceSignal] = []
+            for signalNumber in [SIGINT, SIGTERM] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler { server.shutdown(gracePeriod: .seconds(1)) }
+                source.resume()
+                sources.append(source)
+            }
+            defer { for source in sources { source.cancel() } }
+            // Unbuffered, so a script reading the port sees the line at once.
+            printLine("listening on \(server.localAddress)")
+            try await server.run(replyingWith: respond)
+        }
+    }
+}
+
+/// Which implementation `serve` and `send` use.
+enum Engine: String, ExpressibleByArgument, CaseIterable {
+    /// SwiftNIO (BSONSocketNIO): event loops, async/await.
+    case nio
+    /// Blocking sockets (BSONSocket): a thread per connection.
+    case threads
+
+    /// The engine used when --engine is not given.
+    static let defaultEngine = Engine.threads
+}
+
+/// Runs `body` on the concurrency pool and blocks the calling thread (the main thread of a
+/// synchronous command) until it finishes; rethrows its error.
+func runBlocking(_ body: @escaping @Sendable () async throws -> Void) throws {
+    let outcome = Mutex<Result<Void, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        let result: Result<Void, any Error>
+        do {
+            try await body()
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        outcome.withLock { $0 = result }
+        done.signal()
+    }
+    done.wait()
+    try outcome.withLock { $0 }!.get()
 }

@@ -179,7 +179,7 @@ enum SocketFactory {
     }
 
     /// Whether the socket file at `path` is left over: connecting to it is refused.
-    private static func isStale(unixPath path: String) -> Bool {
+    static func isStale(unixPath path: String) -> Bool {
         guard let address = try? SocketAddress(unixPath: path),
             let probe = try? Syscalls.streamSocket(family: Syscalls.familyUnix)
         else { return false }

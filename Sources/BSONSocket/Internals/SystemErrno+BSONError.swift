@@ -57,4 +57,5 @@ extension SystemErrno {
 enum ErrnoValue {
     static let interrupted = EINTR
     static let notSocket = ENOTSOCK
+    static let addressInUse = EADDRINUSE
 }

@@ -1,0 +1,334 @@
+public import NIOCore
+public import NIOPosix
+import Synchronization
+
+/// A BSON server on SwiftNIO: one async handler per connection, on TCP or a Unix domain
+/// socket.
+///
+/// ```swift
+/// let server = try await BSONServer.bind(host: "127.0.0.1", port: 8080)
+/// try await server.run { connection in
+///     for try await document in connection.inbound {
+///         try await connection.send(document)          // echo
+///     }
+/// }
+/// ```
+///
+/// ``bind(host:port:configuration:eventLoopGroup:)`` binds at once (so ``localAddress``
+/// holds the port the system chose); ``run(_:)`` accepts connections until ``shutdown(gracePeriod:)``
+/// is called or its task is cancelled, and returns when every connection has ended.
+///
+/// Each connection gets its own child task running the handler with a ``BSONConnection``;
+/// the connection is closed when the handler returns or throws. Timeouts, frame limits and
+/// inbound buffering come from ``Configuration/connection``: a peer that stalls is cut off
+/// after the idle or read timeout, a hostile frame closes its connection with a typed
+/// ``BSONError``, and a slow handler makes its connection stop reading rather than buffer
+/// without bound. Other connections are not affected by any of this.
+public final class BSONServer: Sendable {
+    /// How the server treats connections.
+    public struct Configuration: Sendable {
+        /// Limits, timeouts and buffering of every connection. The default is
+        /// ``BSONConnectionConfiguration``'s, which has a 60-second read timeout and no idle
+        /// timeout.
+        public var connection: BSONConnectionConfiguration
+        /// How many connections are served at once; default `nil` (no limit). Further
+        /// connections wait until one ends.
+        public var maxConnections: Int?
+        /// How many connections may wait to be accepted (the listen backlog); default 128.
+        public var backlog: Int
+        /// Called for each event worth logging, on whichever thread the event happened;
+        /// default: nothing.
+        public var onEvent: @Sendable (Event) -> Void
+
+        /// Creates a configuration; every parameter has the default described on its property.
+        public init(
+            connection: BSONConnectionConfiguration = .init(),
+            maxConnections: Int? = nil,
+            backlog: Int = 128,
+            onEvent: @escaping @Sendable (Event) -> Void = { _ in }
+        ) {
+            precondition(maxConnections.map { $0 > 0 } ?? true, "maxConnections must be positive or nil")
+            precondition(backlog > 0, "backlog must be positive")
+            self.connection = connection
+            self.maxConnections = maxConnections
+            self.backlog = backlog
+            self.onEvent = onEvent
+        }
+    }
+
+    /// Something that happened on the server (worded like ``BSONThreadedServer/Event``).
+    public enum Event: Sendable, CustomStringConvertible {
+        /// A connection was accepted; its number counts from 1.
+        case accepted(connection: Int, peer: String)
+        /// A connection ended cleanly after `documents` documents.
+        case closed(connection: Int, documents: Int)
+        /// A connection ended because of an error (a hostile frame, a timeout, a reset, or
+        /// the handler's own error).
+        case failed(connection: Int, error: BSONError)
+
+        /// One line for a log.
+        public var description: String {
+            switch self {
+            case .accepted(let connection, let peer): "connection \(connection) from \(peer) accepted"
+            case .closed(let connection, let documents): "connection \(connection) closed after \(documents) documents"
+            case .failed(let connection, let error): "connection \(connection) ended: \(error)"
+            }
+        }
+    }
+
+    /// Serves one connection; the connection is closed when it returns or throws.
+    public typealias Handler = @Sendable (BSONConnection) async throws -> Void
+
+    private typealias ChildChannel = NIOAsyncChannel<BSONDocument, ByteBuffer>
+
+    private struct State {
+        var started = false
+        var shutdownRequested = false
+        var nextConnection = 0
+        var connections: [Int: any Channel] = [:]
+    }
+
+    private let serverChannel: NIOAsyncChannel<ChildChannel, Never>
+    private let configuration: Configuration
+    private let state = Mutex(State())
+    private let shutdownRequests: AsyncStream<Duration>
+    private let shutdownContinuation: AsyncStream<Duration>.Continuation
+
+    /// The address the server listens on; for TCP, the port is the one the system chose
+    /// when `port` was 0. `"listening on \(server.localAddress)"` prints like the blocking
+    /// server's.
+    public let localAddress: BSONSocketAddress
+
+    private init(serverChannel: NIOAsyncChannel<ChildChannel, Never>, configuration: Configuration) throws(BSONError) {
+        self.serverChannel = serverChannel
+        self.configuration = configuration
+        guard let address = serverChannel.channel.localAddress.flatMap(BSONSocketAddress.init(nio:)) else {
+            serverChannel.channel.close(promise: nil)
+            throw BSONError(.systemCallFailed, "the listening socket has no local address")
+        }
+        self.localAddress = address
+        (shutdownRequests, shutdownContinuation) = AsyncStream.makeStream(of: Duration.self)
+    }
+
+    /// Listens for TCP connections.
+    ///
+    /// - Parameters:
+    ///   - host: The local address to bind; default `"127.0.0.1"` (loopback only).
+    ///   - port: The TCP port; default 0, which lets the system choose one (read it from
+    ///     ``localAddress``).
+    ///   - configuration: Connection limits, timeouts and the event callback.
+    ///   - eventLoopGroup: Where the I/O runs; default `MultiThreadedEventLoopGroup.singleton`.
+    /// - Returns: The server, bound and listening; call ``run(_:)``.
+    /// - Throws: ``BSONError`` with ``BSONError/Code/addressInUse`` when the port is taken,
+    ///   ``BSONError/Code/hostNotFound`` when `host` does not resolve, or
+    ///   ``BSONError/Code/systemCallFailed``.
+    public static func bind(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        configuration: Configuration = .init(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> BSONServer {
+        precondition((0...65535).contains(port), "port must be between 0 and 65535, got \(port)")
+        let connection = configuration.connection
+        let channel: NIOAsyncChannel<ChildChannel, Never>
+        do {
+            channel = try await makeBootstrap(eventLoopGroup, configuration: configuration).bind(
+                host: host, port: port, serverBackPressureStrategy: acceptBuffering
+            ) { child in
+                child.eventLoop.makeCompletedFuture { try BSONClient.wrap(child, configuration: connection) }
+            }
+        } catch {
+            throw BSONError.translating(error, while: "listening on \(host):\(port)")
+        }
+        return try BSONServer(serverChannel: channel, configuration: configuration)
+    }
+
+    /// Listens on a Unix domain socket, creating the socket file at `unixPath`.
+    ///
+    /// A socket file already at the path that nobody accepts on (left by a server that did
+    /// not clean up) is removed first; a live server there is an error, as is any other
+    /// kind of file. The socket file is removed when the server stops, if the path still
+    /// names it (the rules of ``BSONListener/listen(unixPath:backlog:)``).
+    ///
+    /// - Parameters:
+    ///   - unixPath: Where to create the socket file (at most 107 bytes of UTF-8).
+    ///   - configuration: Connection limits, timeouts and the event callback.
+    ///   - eventLoopGroup: Where the I/O runs; default `MultiThreadedEventLoopGroup.singleton`.
+    /// - Returns: The server, bound and listening; call ``run(_:)``.
+    /// - Throws: ``BSONError`` with ``BSONError/Code/addressInUse`` when a server listens
+    ///   there already or another file is in the way; ``BSONError/Code/systemCallFailed``
+    ///   for a missing directory, a path that is too long, or no permission.
+    public static func bind(
+        unixPath: String,
+        configuration: Configuration = .init(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> BSONServer {
+        try UnixSocketFile.removeStaleSocket(at: unixPath)
+        let connection = configuration.connection
+        let channel: NIOAsyncChannel<ChildChannel, Never>
+        do {
+            channel = try await makeBootstrap(eventLoopGroup, configuration: configuration).bind(
+                unixDomainSocketPath: unixPath, serverBackPressureStrategy: acceptBuffering
+            ) { child in
+                child.eventLoop.makeCompletedFuture { try BSONClient.wrap(child, configuration: connection) }
+            }
+        } catch {
+            throw BSONError.translating(error, while: "listening on the Unix socket \"\(unixPath)\"")
+        }
+        if let file = UnixSocketFile(boundAt: unixPath) {
+            channel.channel.closeFuture.whenComplete { _ in file.remove() }
+        }
+        return try BSONServer(serverChannel: channel, configuration: configuration)
+    }
+
+    /// Accepted connections that may wait for the accept loop before the listening socket
+    /// stops accepting for a while.
+    private static let acceptBuffering = NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(
+        lowWatermark: 4, highWatermark: 32)
+
+    private static func makeBootstrap(_ group: any EventLoopGroup, configuration: Configuration) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: Int32(clamping: configuration.backlog))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: UInt(configuration.connection.maxMessagesPerRead))
+    }
+
+    /// How many connections are being served now.
+    public var activeConnections: Int { state.withLock { $0.connections.count } }
+
+    /// Accepts connections and serves each with `handler` in a task of its own, until
+    /// ``shutdown(gracePeriod:)`` or cancellation; returns when every connection has ended.
+    ///
+    /// Call it once. A connection ends when its handler returns or throws (the connection is
+    /// then closed), when the peer closes it, or when it breaks a rule (a hostile frame, a
+    /// timeout); each end is reported through ``Configuration/onEvent``. A handler's error
+    /// ends only its own connection.
+    ///
+    /// - Parameter handler: Serves one connection.
+    /// - Throws: `CancellationError` when the task was cancelled (every connection has been
+    ///   closed by then).
+    public func run(_ handler: @escaping Handler) async throws {
+        let first = state.withLock { state -> Bool in
+            defer { state.started = true }
+            return !state.started
+        }
+        precondition(first, "BSONServer.run may be called only once")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.acceptAndServe(handler) }
+            group.addTask { await self.closeConnectionsAfterGrace() }
+            // Whichever ends first: serving (everything drained), or the grace period (every
+            // connection closed, so serving ends next).
+            try await group.next()
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+
+    /// Serves every connection with `respond`'s answer to each document it receives: a
+    /// returned document is sent back, `nil` sends nothing (the blocking server's
+    /// ``BSONThreadedServer/Handler`` shape).
+    ///
+    /// - Parameter respond: The reply to one document; throwing ends the connection.
+    /// - Throws: As ``run(_:)``.
+    public func run(replyingWith respond: @escaping @Sendable (BSONDocument) async throws -> BSONDocument?) async throws {
+        try await run { connection in
+            for try await document in connection.inbound {
+                if let reply = try await respond(document) {
+                    try await connection.send(reply)
+                }
+            }
+        }
+    }
+
+    /// Stops accepting connections now, lets the connections being served finish for up to
+    /// `gracePeriod`, then closes those still open; ``run(_:)`` returns once all have ended.
+    /// Calling it again, or before ``run(_:)``, is fine.
+    ///
+    /// - Parameter gracePeriod: How long open connections may go on; default 5 seconds.
+    public func shutdown(gracePeriod: Duration = .seconds(5)) {
+        let first = state.withLock { state -> Bool in
+            defer { state.shutdownRequested = true }
+            return !state.shutdownRequested
+        }
+        serverChannel.channel.close(promise: nil)
+        if first { shutdownContinuation.yield(gracePeriod) }
+    }
+
+    private func acceptAndServe(_ handler: @escaping Handler) async throws {
+        let slots = configuration.maxConnections.map { AsyncSemaphore(permits: $0) }
+        try await serverChannel.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { group in
+                var accepted = inbound.makeAsyncIterator()
+                while true {
+                    try await slots?.acquire()
+                    let child: ChildChannel?
+                    do {
+                        child = try await accepted.next()
+                    } catch {
+                        slots?.release()
+                        throw error
+                    }
+                    guard let child else {
+                        slots?.release()
+                        break
+                    }
+                    let number = state.withLock { state -> Int in
+                        state.nextConnection += 1
+                        state.connections[state.nextConnection] = child.channel
+                        return state.nextConnection
+                    }
+                    group.addTask {
+                        await self.serve(child, number: number, handler: handler)
+                        _ = self.state.withLock { $0.connections.removeValue(forKey: number) }
+                        slots?.release()
+                    }
+                }
+            }
+        }
+    }
+
+    private func serve(_ child: ChildChannel, number: Int, handler: Handler) async {
+        let onEvent = configuration.onEvent
+        let peer = child.channel.remoteAddress.flatMap(BSONSocketAddress.init(nio:))?.description ?? "unknown peer"
+        onEvent(.accepted(connection: number, peer: peer))
+        let received = Atomic<Int>(0)
+        do {
+            try await child.executeThenClose { inbound, outbound in
+                let connection = BSONConnection(
+                    channel: child.channel, inbound: inbound, outbound: outbound,
+                    configuration: configuration.connection)
+                defer { received.store(connection.documentsReceived, ordering: .relaxed) }
+                try await handler(connection)
+            }
+            onEvent(.closed(connection: number, documents: received.load(ordering: .relaxed)))
+        } catch {
+            let documents = received.load(ordering: .relaxed)
+            switch BSONError.translating(error, while: "serving connection \(number)") {
+            case let error as BSONError where error.code == .closed && isShuttingDown:
+                onEvent(.closed(connection: number, documents: documents))
+            case let error as BSONError:
+                onEvent(.failed(connection: number, error: error))
+            case is CancellationError:
+                onEvent(.closed(connection: number, documents: documents))
+            default:
+                onEvent(.failed(connection: number, error: BSONError(.invalidValue, "the handler failed: \(error)")))
+            }
+        }
+    }
+
+    private var isShuttingDown: Bool { state.withLock { $0.shutdownRequested } }
+
+    /// Waits for a shutdown request, then for its grace period, then closes every
+    /// connection still open. Ends early (doing nothing) when cancelled.
+    private func closeConnectionsAfterGrace() async {
+        var requests = shutdownRequests.makeAsyncIterator()
+        guard let grace = await requests.next() else { return }
+        do {
+            try await Task.sleep(for: grace)
+        } catch {
+            return
+        }
+        let open = state.withLock { Array($0.connections.values) }
+        for channel in open { channel.close(promise: nil) }
+    }
+}
