@@ -74,3 +74,11 @@ bench-codec: deps venvs
 load-test: deps
 	$(SWIFT) build -c release --build-tests
 	BSON_SOCKET_LOAD=full $(SWIFT) test -c release --skip-build --filter BSONSocketNIOTests.LoadTests
+
+# The transport benchmark: BSONSocket receiving a loopback stream of ~1 KB and ~1 MiB
+# documents against py-bson's recvobj, pymongo with Python framing and a C/libbson
+# receiver; ping-pong latency; syscalls per document (perf stat, or strace). One
+# interleaved run; prints Markdown tables; writes Benchmarks/results/transport.json.
+.PHONY: bench-transport
+bench-transport: deps venvs
+	$(PYTHON) Benchmarks/compare_transport.py --swift $(SWIFT)

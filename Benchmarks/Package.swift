@@ -4,6 +4,7 @@
 //
 //   swift package --scratch-path .build-bench benchmark          ordo-one benchmarks
 //   python3 compare_codec.py   (or `make bench-codec` at the root)  Swift vs pymongo vs libbson
+//   python3 compare_transport.py (or `make bench-transport`)  BSONSocket vs py-bson, pymongo, C
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -35,6 +36,16 @@ let package = Package(
             name: "codec-compare",
             dependencies: [
                 "CodecBenchSupport",
+                .product(name: "BSONCodec", package: "swift-bson-socket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Swift side of the transport comparison (compare_transport.py drives it):
+        // receivers of the one-way stream, the ping-pong client and echo server.
+        .executableTarget(
+            name: "transport-bench",
+            dependencies: [
+                .product(name: "BSONSocket", package: "swift-bson-socket"),
                 .product(name: "BSONCodec", package: "swift-bson-socket"),
             ],
             swiftSettings: swiftSettings

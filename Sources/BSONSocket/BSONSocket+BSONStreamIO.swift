@@ -64,13 +64,18 @@ extension BSONSocket: BSONStreamIO {
         borrowed: (UnsafeRawBufferPointer) throws(BSONError) -> R,
         owned: ([UInt8]) throws(BSONError) -> R
     ) throws(BSONError) -> R? {
-        // The result leaves the lock through a local the closure writes, rather than as the
-        // lock's return value, which would have to be `sending`.
+        // The result leaves the lock through a local the closures write, rather than as the
+        // lock's return value, which would have to be `sending`. The receiver itself is not
+        // generic over the result: unspecialized generic code that wraps `R` in `Result` or
+        // `Optional` looks their metadata up at run time on every frame.
         var result: R?
         try receiveState.withLock { (state) throws(BSONError) in
             try owner.withDescriptor { (descriptor) throws(BSONError) in
                 var io = makeIO(descriptor)
-                result = try state.nextFrame(io: &io, limits: limits, borrowed: borrowed, owned: owned)
+                _ = try state.nextFrame(
+                    io: &io, limits: limits,
+                    borrowed: { (frame) throws(BSONError) in result = try borrowed(frame) },
+                    owned: { (frame) throws(BSONError) in result = try owned(frame) })
             }
         }
         return result
@@ -113,6 +118,6 @@ extension BSONSocket: BSONStreamIO {
     }
 
     private func makeIO(_ descriptor: Int32) -> DescriptorIO {
-        DescriptorIO(descriptor: descriptor, retryOnInterrupt: retryOnInterrupt, isSocket: true, label: label)
+        DescriptorIO(descriptor: descriptor, retryOnInterrupt: retryOnInterrupt, isSocket: true, noun: "socket")
     }
 }

@@ -103,7 +103,7 @@ extension FileDescriptor: BSONStreamIO {
     }
 
     private var streamIO: DescriptorIO {
-        DescriptorIO(descriptor: rawValue, retryOnInterrupt: true, isSocket: nil, label: "descriptor \(rawValue)")
+        DescriptorIO(descriptor: rawValue, retryOnInterrupt: true, isSocket: nil, noun: "descriptor")
     }
 
     /// The unbuffered frame receive: exactly the header, then exactly the body.

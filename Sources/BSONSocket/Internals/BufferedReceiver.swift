@@ -34,12 +34,15 @@ struct BufferedReceiver {
     /// Receives the next frame and hands it over: to `borrowed` when it lies whole in the
     /// read-ahead buffer (the pointer is valid during the call only), to `owned` when it was
     /// assembled in its own storage (no copy is made).
-    mutating func nextFrame<R>(
+    ///
+    /// - Returns: `true` when one of the two was called; `false` when the peer closed cleanly
+    ///   between frames.
+    mutating func nextFrame(
         io: inout DescriptorIO,
         limits: BSONFrameLimits,
-        borrowed: (UnsafeRawBufferPointer) throws(BSONError) -> R,
-        owned: ([UInt8]) throws(BSONError) -> R
-    ) throws(BSONError) -> R? {
+        borrowed: (UnsafeRawBufferPointer) throws(BSONError) -> Void,
+        owned: ([UInt8]) throws(BSONError) -> Void
+    ) throws(BSONError) -> Bool {
         if let failure {
             throw BSONError(
                 .unusable,
@@ -60,15 +63,21 @@ struct BufferedReceiver {
                     let frameOffset = start
                     take(length)
                     // `take` only moved the indexes: the bytes are still in the storage.
-                    let outcome = storage.withUnsafeBytes { raw in
-                        Result { () throws(BSONError) -> R in
+                    // (`withUnsafeBytes` rethrows untyped errors, so the typed one is carried out.)
+                    var bodyError: BSONError?
+                    storage.withUnsafeBytes { raw in
+                        do throws(BSONError) {
                             try borrowed(UnsafeRawBufferPointer(rebasing: raw[frameOffset..<(frameOffset + length)]))
+                        } catch {
+                            bodyError = error
                         }
                     }
-                    return try outcome.get()
+                    if let bodyError { throw bodyError }
+                    return true
                 case .frame(let frame, let consumed):
                     take(consumed)
-                    return try owned(frame)
+                    try owned(frame)
+                    return true
                 case .rejectedFrame(let error, let consumed):
                     take(consumed)
                     throw error.appending(
@@ -103,7 +112,8 @@ struct BufferedReceiver {
                 case nil:
                     continue
                 case .frame(let frame, _)?:
-                    return try owned(frame)
+                    try owned(frame)
+                    return true
                 case .rejectedFrame(let error, _)?:
                     throw error.appending("the frame was consumed whole; the next receive reads the next frame")
                 default:
@@ -118,7 +128,7 @@ struct BufferedReceiver {
                 throw reader.isAtFrameBoundary ? error : failedInsideFrame(error, io: io)
             }
             if received == 0 {
-                if reader.isAtFrameBoundary { return nil }
+                if reader.isAtFrameBoundary { return false }
                 throw truncated(io: io)
             }
         }

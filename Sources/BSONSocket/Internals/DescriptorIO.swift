@@ -12,17 +12,22 @@ struct DescriptorIO {
 
     let descriptor: Int32
     let retryOnInterrupt: Bool
-    /// For messages: "socket 7", "descriptor 7".
-    let label: String
+    /// What the descriptor is called in messages: "socket", "descriptor".
+    let noun: StaticString
     /// `true` once known to be a socket, `false` once known not to be, `nil` before.
     private(set) var isSocket: Bool?
 
-    init(descriptor: Int32, retryOnInterrupt: Bool, isSocket: Bool?, label: String) {
+    init(descriptor: Int32, retryOnInterrupt: Bool, isSocket: Bool?, noun: StaticString) {
         self.descriptor = descriptor
         self.retryOnInterrupt = retryOnInterrupt
         self.isSocket = isSocket
-        self.label = label
+        self.noun = noun
     }
+
+    /// For messages: "socket 7", "descriptor 7". Formatted only when a message needs it: a
+    /// value of this type is made for every frame, and formatting the label each time showed
+    /// up in profiles of small frames.
+    var label: String { "\(noun) \(descriptor)" }
 
     /// One receive call of at most `buffer.count` bytes, written at the start of `buffer`.
     ///
