@@ -23,6 +23,11 @@ What it does, in order:
    round, ours / theirs, and summarised the same way) and writes them with a machine
    description to Benchmarks/results/codec.json.
 
+The Codable tasks (codable-decode/NAME, codable-encode/NAME: the document's bytes decoded
+into its Swift model of Benchmarks/Sources/CodecBenchSupport with BSONDecoder, the model
+encoded with BSONEncoder) are measured in the same rounds, right after the pymongo task and
+our BSONDocument task they are compared with.
+
 Every measurement is timed twice: by the wall clock and by the CPU time of the measuring
 thread. The tables use CPU time: on a shared machine a process often waits for a core in
 the middle of a measurement (seen here: 14 ms of wall clock for 5 ms of work), and CPU time
@@ -54,6 +59,9 @@ NAMES = ("flat", "deep", "full")
 EXPECTED_SIZES = {"flat": 6046, "deep": 2286, "full": 4026}
 POSITIONS = ("first", "middle", "last")
 GOALS = {"decode": 1.5, "encode": 1.2, "lookup": 10.0}
+# Codable: at least as fast as pymongo, and at least half as fast as our BSONDocument path
+# (no worse than 2x its time).
+CODABLE_GOALS = {"pymongo": 1.0, "document": 0.5}
 
 
 def fail(message):
@@ -77,7 +85,8 @@ def ensure_venv():
 
 
 def build(swift):
-    print("compare_codec: building codec-compare (release) and libbson_codec", file=sys.stderr)
+    print("compare_codec: building codec-compare (release, scratch path %s) and libbson_codec" % SCRATCH,
+          file=sys.stderr)
     run([swift, "build", "-c", "release", "--scratch-path", SCRATCH, "--product", "codec-compare"], cwd=HERE, capture=False)
     bin_path = run([swift, "build", "-c", "release", "--scratch-path", SCRATCH, "--show-bin-path"], cwd=HERE).strip()
     swift_exe = os.path.join(bin_path, "codec-compare")
@@ -171,6 +180,7 @@ def rounds(args, swift_exe, c_exe, bson_dir):
                 for operation in ("decode", "encode"):
                     for side in pair:
                         measure(side, f"{operation}/{name}")
+                    measure("swift", f"codable-{operation}/{name}")
                 measure("swift", f"validate/{name}")
                 for position in POSITIONS:
                     trio = ("lookup-view", "lookup-decode", "locate-view")
@@ -241,6 +251,48 @@ def analyse(samples, keys_by_doc):
             "pymongo_decode_vs_walk": paired(pymongo[f"decode/{name}"], c[f"walk/{name}"]),
         })
     return codec, lookups, ceiling
+
+
+def analyse_codable(samples):
+    """Codable against pymongo and against our BSONDocument path, per operation and document."""
+    swift, pymongo = samples["swift"], samples["pymongo"]
+    rows = []
+    for operation in ("decode", "encode"):
+        for name in NAMES:
+            codable = swift[f"codable-{operation}/{name}"]
+            vs_pymongo = paired(codable, pymongo[f"{operation}/{name}"])
+            vs_document = paired(codable, swift[f"{operation}/{name}"])
+            rows.append({
+                "task": f"codable-{operation}/{name}", "codable": summary(codable),
+                "document": summary(swift[f"{operation}/{name}"]), "pymongo": summary(pymongo[f"{operation}/{name}"]),
+                "vs_pymongo": vs_pymongo, "vs_document": vs_document,
+                "goal_pymongo": CODABLE_GOALS["pymongo"], "goal_document": CODABLE_GOALS["document"],
+                "met": vs_pymongo["median"] >= CODABLE_GOALS["pymongo"]
+                and vs_document["median"] >= CODABLE_GOALS["document"],
+            })
+    return rows
+
+
+def codable_markdown(rows, wall_rows):
+    lines = [
+        "",
+        "Codable (CPU time): `BSONDecoder().decode(Model.self, from: bytes)` and `BSONEncoder().encode(model)` with the "
+        "Swift models of Benchmarks/Sources/CodecBenchSupport, against pymongo's `bson.decode`/`bson.encode` and our "
+        "`BSONDocument(bytes:)`/`encoded()`, measured next to each other in every round. Goals: Codable / pymongo "
+        f"≥ {CODABLE_GOALS['pymongo']:.1f}×, and Codable / BSONDocument ≥ {CODABLE_GOALS['document']:.1f}× (no more than "
+        "twice the document path's time).",
+        "",
+        "| task | Codable docs/s | BSONDocument docs/s | pymongo docs/s | Codable / pymongo | Codable / BSONDocument "
+        "| met | Codable / pymongo, wall clock |",
+        "|---|---:|---:|---:|---:|---:|:---:|---:|",
+    ]
+    for row, wall in zip(rows, wall_rows):
+        lines.append(
+            f"| {row['task']} | {fmt_rate(row['codable'])} | {fmt_rate(row['document'])} | {fmt_rate(row['pymongo'])} "
+            f"| {fmt_ratio(row['vs_pymongo'])} | {fmt_ratio(row['vs_document'])} | {'yes' if row['met'] else 'NO'} "
+            f"| {fmt_ratio(wall['vs_pymongo'])} |"
+        )
+    return "\n".join(lines)
 
 
 def markdown(codec, lookups, ceiling, config, wall_codec):
@@ -341,7 +393,12 @@ def main():
     parser.add_argument("--warmup", type=int, default=1_000, help="untimed operations before each task (default 1,000)")
     parser.add_argument("--json", default=os.path.join(HERE, "results", "codec.json"), help="where to write the results")
     parser.add_argument("--swift", default=os.environ.get("SWIFT", "swift"), help="the swift driver to build with")
+    parser.add_argument("--scratch-path", default=None,
+                        help="SwiftPM scratch path for the Swift build (default Benchmarks/.build-bench)")
     args = parser.parse_args()
+    if args.scratch_path:
+        global SCRATCH
+        SCRATCH = os.path.abspath(args.scratch_path)
     if not 1 <= args.rounds <= 100 or not 1 <= args.ops <= 10_000_000 or not 0 <= args.warmup <= 10_000_000:
         fail("--rounds must be 1...100, --ops 1...10,000,000, --warmup 0...10,000,000")
     if shutil.which(args.swift) is None:
@@ -363,7 +420,9 @@ def main():
     codec, lookups, ceiling = analyse(samples["cpu"], keys)
     wall_codec, wall_lookups, wall_ceiling = analyse(samples["wall"], keys)
     config = {"rounds": args.rounds, "ops": args.ops, "warmup": args.warmup}
-    table = markdown(codec, lookups, ceiling, config, wall_codec)
+    codable = analyse_codable(samples["cpu"])
+    wall_codable = analyse_codable(samples["wall"])
+    table = markdown(codec, lookups, ceiling, config, wall_codec) + "\n" + codable_markdown(codable, wall_codable)
     print(table)
 
     report = {
@@ -372,8 +431,8 @@ def main():
         "machine": machine(args.swift) | {"loadavg_before": load_before, "loadavg_after": os.getloadavg()},
         "config": config,
         "documents": documents,
-        "cpu_time": {"codec": codec, "lookups": lookups, "c_ceiling": ceiling},
-        "wall_clock": {"codec": wall_codec, "lookups": wall_lookups, "c_ceiling": wall_ceiling},
+        "cpu_time": {"codec": codec, "lookups": lookups, "c_ceiling": ceiling, "codable": codable},
+        "wall_clock": {"codec": wall_codec, "lookups": wall_lookups, "c_ceiling": wall_ceiling, "codable": wall_codable},
         "samples_docs_per_s": samples,
         "markdown": table,
     }

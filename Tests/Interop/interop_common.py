@@ -87,6 +87,14 @@ class Flavour:
         """What to wrap the payload of a big binary document in (plain bytes: subtype 0)."""
         return bytes
 
+    def add_modes(self, modes):
+        """Adds the flavour's own command-line modes to the `modes` subparsers."""
+
+    def run_mode(self, args):
+        """Runs one of the flavour's own modes; returns its exit status, or None when
+        `args.mode` is not one of them."""
+        return None
+
 
 # --------------------------------------------------------------------------------------
 # Framing helpers usable by any flavour.
@@ -704,6 +712,7 @@ def build_parser(flavour):
     show.add_argument("--hex-limit", type=int, default=DEFAULT_HEX_LIMIT)
 
     modes.add_parser("list-suites", help="print the suite names")
+    flavour.add_modes(modes)
     return parser
 
 
@@ -732,6 +741,9 @@ def main(flavour, argv=None):
             for name in sorted(flavour.suites()):
                 print(name)
             return 0
+        status = flavour.run_mode(args)
+        if status is not None:
+            return status
     except (PeerError, OSError) as error:
         log("%s %s: %s: %s" % (flavour.name, args.mode, type(error).__name__, error))
         return 2

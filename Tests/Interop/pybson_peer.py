@@ -15,8 +15,29 @@ do: `bson.patch_socket()` and the methods it adds to sockets (`sendobj`, `recvob
     python pybson_peer.py close-mid-frame --port PORT [--cut 14] [--before 1]
     python pybson_peer.py print-suite types
     python pybson_peer.py server --port 0 --reply cut --cut 12   (a reply cut short)
+    python pybson_peer.py classes-send classes --port PORT [--no-reply] [--exact]
+    python pybson_peer.py classes-recv from-swift --port PORT
 
-Suites: basic, types, sizes, invalid (a non-UTF-8 bytes key, which py-bson writes as is).
+Suites: basic, types, sizes, invalid (a non-UTF-8 bytes key, which py-bson writes as is),
+classes and unregistered (py-bson BSONCoding objects, below).
+
+Class tags (py-bson's BSONCoding): an object whose class derives from bson.BSONCoding is
+written as the dict its bson_encode() returns plus "$$__CLASS_NAME__$$": the class's
+__name__, added last, at any depth (top level, inside dicts, inside lists). Reading, every
+document with that key becomes an instance of the class registered under the name with
+bson.import_class (innermost first, made without __init__ and filled by bson_init), or
+raises MissingClassDefinition. The classes below (Point, Polygon, Reading, Mystery) are
+registered at import, so the echo server turns tagged documents into instances and writes
+them back as py-bson writes them.
+
+  classes-send SUITE    sends each object of a class suite with sock.sendobj; unless
+                        --no-reply, reads the reply, loads it (tags become instances) and
+                        checks it against the object sent: same classes, same fields
+                        ("equal"), and with --exact also the bytes py-bson writes for it.
+  classes-recv SUITE    receives one frame per entry of the suite (from-swift: what the
+                        Swift tests send), loads it, and checks the instance against the
+                        entry; an entry MissingClass(name) expects MissingClassDefinition.
+                        One JSON line per entry; exit 0 only when every entry matched.
 
 What py-bson 0.5.10 writes and reads (found in its codec.py, checked by running it):
 
@@ -74,6 +95,80 @@ warnings.simplefilter("ignore", MissingTimezoneWarning)
 bson.patch_socket()
 
 
+# --------------------------------------------------------------------------------------
+# BSONCoding classes: py-bson's tagged objects. bson_encode returns a fresh dict (py-bson
+# adds the class-name key to it), bson_init fills an instance made without __init__.
+# --------------------------------------------------------------------------------------
+
+class Point(bson.BSONCoding):
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def bson_encode(self):
+        return {"x": self.x, "y": self.y}
+
+    def bson_init(self, raw_values):
+        self.x = raw_values["x"]
+        self.y = raw_values["y"]
+
+
+class Polygon(bson.BSONCoding):
+    """Holds other tagged objects in a list."""
+
+    def __init__(self, name, points):
+        self.name = name
+        self.points = points
+
+    def bson_encode(self):
+        return {"name": self.name, "points": list(self.points)}
+
+    def bson_init(self, raw_values):
+        self.name = raw_values["name"]
+        self.points = raw_values["points"]
+
+
+class Reading(bson.BSONCoding):
+    """One field of each kind py-bson writes from plain Python values."""
+
+    FIELDS = ("sensor", "value", "count", "ok", "at", "tags", "raw", "ident")
+
+    def __init__(self, **fields):
+        for name in self.FIELDS:
+            setattr(self, name, fields[name])
+
+    def bson_encode(self):
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def bson_init(self, raw_values):
+        for name in self.FIELDS:
+            setattr(self, name, raw_values[name])
+
+
+class Mystery(bson.BSONCoding):
+    """A class the Swift tests do not register."""
+
+    def __init__(self, secret):
+        self.secret = secret
+
+    def bson_encode(self):
+        return {"secret": self.secret}
+
+    def bson_init(self, raw_values):
+        self.secret = raw_values["secret"]
+
+
+bson.import_classes(Point, Polygon, Reading, Mystery)
+
+
+class MissingClass:
+    """An expectation of classes-recv: loading the frame raises MissingClassDefinition for
+    `name` (a class py-bson has not registered)."""
+
+    def __init__(self, name):
+        self.name = name
+
+
 class PyBSONFlavour(common.Flavour):
     name = "pybson"
 
@@ -115,7 +210,32 @@ class PyBSONFlavour(common.Flavour):
             "types": types_suite,
             "sizes": common.sizes_suite,
             "invalid": invalid_suite,
+            "classes": classes_suite,
+            "unregistered": unregistered_suite,
         }
+
+    def canon_special(self, value):
+        # A tagged object: its class and the fields it writes (nested objects in canonical
+        # form too, through canon()).
+        if isinstance(value, bson.BSONCoding):
+            return ["object", type(value).__name__, common.canon(value.bson_encode(), self)]
+        return None
+
+    def add_modes(self, modes):
+        send = modes.add_parser("classes-send", help="send BSONCoding objects, check the replies")
+        send.add_argument("suite")
+        common.add_target(send)
+        send.add_argument("--no-reply", action="store_true", help="do not wait for replies")
+        recv = modes.add_parser("classes-recv", help="receive tagged documents, check the instances")
+        recv.add_argument("suite")
+        common.add_target(recv)
+
+    def run_mode(self, args):
+        if args.mode == "classes-send":
+            return run_classes_send(self, args)
+        if args.mode == "classes-recv":
+            return run_classes_recv(self, args)
+        return None
 
 
 def types_suite():
@@ -155,6 +275,131 @@ def invalid_suite():
         ("bad-key", {b"\xff\xfe": 1}),
         ("after", {"ok": True}),
     ]
+
+
+def classes_suite():
+    """Tagged objects at the top level, inside a tagged object's list, and inside a plain
+    dict and its lists. The Swift tests hold the same values as Swift types."""
+    from datetime import datetime, timezone
+    import uuid
+
+    reading = Reading(
+        sensor="t-1", value=21.5, count=3, ok=True,
+        at=datetime(2024, 2, 29, 12, 34, 56, 789000, tzinfo=timezone.utc),
+        tags=["a", "b"], raw=b"\x00\x01\xff", ident=uuid.UUID("12345678-9abc-def0-1234-56789abcdef0"))
+    return [
+        ("point", Point(1, 2)),
+        ("polygon", Polygon("triangle", [Point(0, 0), Point(4, 0), Point(0, 3)])),
+        ("reading", reading),
+        ("holder", {"label": "objects in a plain dict", "origin": Point(0, 0),
+                    "path": [Point(1, 1), Point(2, 3)], "shape": Polygon("line", [Point(5, 5), Point(6, 6)])}),
+        ("shapes", {"shapes": [Point(9, 9), Polygon("single", [Point(2, 2)])]}),
+    ]
+
+
+def unregistered_suite():
+    """A class the Swift side does not register, twice, then one it does."""
+    return [
+        ("mystery", Mystery("hidden")),
+        ("mystery-again", Mystery("hidden")),
+        ("point-after", Point(7, 8)),
+    ]
+
+
+def from_swift_suite():
+    """What the Swift tests send to classes-recv: the classes suite, then a class py-bson
+    does not know, then a point (the stream is still in step)."""
+    return classes_suite() + [
+        ("swift-only", MissingClass("SwiftOnly")),
+        ("point-after", Point(7, 8)),
+    ]
+
+
+def class_suite(name):
+    suites = {"classes": classes_suite, "unregistered": unregistered_suite, "from-swift": from_swift_suite}
+    if name not in suites:
+        raise common.PeerError("unknown class suite %r (have: %s)" % (name, ", ".join(sorted(suites))))
+    return suites[name]()
+
+
+def run_classes_send(flavour, args):
+    """Sends each object with sock.sendobj (py-bson's own API for BSONCoding objects)."""
+    entries = class_suite(args.suite)
+    failures = 0
+    with common.connect(args) as sock:
+        for index, (name, obj) in enumerate(entries):
+            sent = bson.dumps(obj)
+            record = {"flavour": flavour.name, "mode": "classes-send", "suite": args.suite, "index": index,
+                      "name": name}
+            record.update(common.bytes_report("sent", sent, args.hex_limit))
+            try:
+                sock.sendobj(obj)
+                if args.no_reply:
+                    record["ok"] = True
+                else:
+                    reply = flavour.recv_frame(sock)
+                    if reply is None:
+                        record.update(ok=False, closed=True, error="connection closed before the reply")
+                    else:
+                        decoded = bson.loads(reply)
+                        record["reply_len"] = len(reply)
+                        record["reply_class"] = type(decoded).__name__
+                        record["bytes_equal"] = reply == sent
+                        record["equal"] = common.canon(decoded, flavour) == common.canon(obj, flavour)
+                        record["ok"] = record["equal"] and (record["bytes_equal"] or not args.exact)
+                        if not record["ok"]:
+                            record["reply_hex"] = reply.hex()
+                            record["reply_canon"] = common.canon(decoded, flavour)
+            except Exception as error:
+                record.update(ok=False, error="%s: %s" % (type(error).__name__, error))
+            common.emit_line(record)
+            failures += 0 if record["ok"] else 1
+            if not record["ok"] and ("error" in record or record.get("closed")):
+                break  # the stream may be out of step
+    common.log("%s classes-send %s: %d objects, %d failed" % (flavour.name, args.suite, len(entries), failures))
+    return 0 if failures == 0 else 1
+
+
+def run_classes_recv(flavour, args):
+    """Receives one frame per entry (py-bson's recvbytes framing), loads it with py-bson, and
+    checks that the tagged documents became instances of the right classes and fields."""
+    entries = class_suite(args.suite)
+    failures = 0
+    with common.connect(args) as sock:
+        for index, (name, expected) in enumerate(entries):
+            record = {"flavour": flavour.name, "mode": "classes-recv", "suite": args.suite, "index": index,
+                      "name": name}
+            frame = flavour.recv_frame(sock)
+            if frame is None:
+                record.update(ok=False, closed=True, error="connection closed before this document")
+                common.emit_line(record)
+                failures += len(entries) - index
+                break
+            record["received_len"] = len(frame)
+            if len(frame) <= args.hex_limit:
+                record["received_hex"] = frame.hex()
+            try:
+                decoded = bson.loads(frame)
+            except bson.MissingClassDefinition as error:
+                record["error"] = "MissingClassDefinition: %s" % error
+                record["ok"] = isinstance(expected, MissingClass) and expected.name in str(error)
+            except Exception as error:
+                record.update(ok=False, error="%s: %s" % (type(error).__name__, error))
+            else:
+                record["class"] = type(decoded).__name__
+                if isinstance(expected, MissingClass):
+                    record["ok"] = False
+                else:
+                    record["equal"] = common.canon(decoded, flavour) == common.canon(expected, flavour)
+                    record["bytes_equal"] = frame == bson.dumps(expected)
+                    record["ok"] = record["equal"]
+                    if not record["equal"]:
+                        record["received_canon"] = common.canon(decoded, flavour)
+                        record["expected_canon"] = common.canon(expected, flavour)
+            common.emit_line(record)
+            failures += 0 if record["ok"] else 1
+    common.log("%s classes-recv %s: %d documents, %d failed" % (flavour.name, args.suite, len(entries), failures))
+    return 0 if failures == 0 else 1
 
 
 if __name__ == "__main__":

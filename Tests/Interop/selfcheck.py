@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import queue
+import socket
 import subprocess
 import sys
 import tempfile
@@ -119,6 +120,53 @@ def failed_names(records):
     return [record.get("name", "?") for record in records if not record.get("ok")]
 
 
+def tagged_document(fields, class_name):
+    """BSON bytes of a document of string fields plus py-bson's class-name field, written by
+    hand (this script imports no bson module)."""
+    def element(key, value):
+        text = value.encode("utf-8") + b"\x00"
+        return b"\x02" + key.encode("utf-8") + b"\x00" + len(text).to_bytes(4, "little") + text
+    body = b"".join(element(k, v) for k, v in fields) + element("$$__CLASS_NAME__$$", class_name)
+    return (len(body) + 5).to_bytes(4, "little") + body + b"\x00"
+
+
+def check_classes_recv(checker, python):
+    """classes-recv from-swift, fed by a listener here with the bytes py-bson itself writes
+    for the classes suite, a document tagged with a class py-bson does not know, and a point."""
+    status, records, stderr = run_peer(python, "pybson", ["print-suite", "classes"])
+    frames = [bytes.fromhex(record["sent_hex"]) for record in records]
+    _, unregistered, _ = run_peer(python, "pybson", ["print-suite", "unregistered"])
+    frames.append(tagged_document([("note", "swift")], "SwiftOnly"))
+    frames.append(bytes.fromhex(unregistered[-1]["sent_hex"]))
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(30)
+
+    def feed():
+        try:
+            connection, _ = listener.accept()
+            with connection:
+                connection.sendall(b"".join(frames))
+                connection.settimeout(30)
+                connection.recv(1)  # until the peer hangs up
+        except OSError:
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    port = listener.getsockname()[1]
+    status, records, stderr = run_peer(python, "pybson", ["classes-recv", "from-swift", "--port", str(port)])
+    feeder.join(30)
+    listener.close()
+    checker.check(
+        status == 0 and len(records) == 7 and all(record.get("ok") for record in records)
+        and [record.get("class") for record in records][:3] == ["Point", "Polygon", "Reading"]
+        and "MissingClassDefinition" in records[5].get("error", ""),
+        "pybson classes-recv from-swift: instances, then MissingClassDefinition, then in step",
+        "status %s, failed %s, stderr %s" % (status, failed_names(records), stderr[-500:]))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pybson", default=os.environ.get("BSON_SOCKET_PYBSON")
@@ -210,6 +258,15 @@ def main():
                             "%s: pymongo types through py-bson fail as they must (hang-up at decimal128)" % where,
                             "status %s, failed %s" % (status, wrong))
                         print("      (py-bson mangled: %s)" % ", ".join(wrong), flush=True)
+                        # BSONCoding objects through the py-bson echo: instances again, same bytes.
+                        status, records, stderr = run_peer(
+                            pythons["pybson"], "pybson", ["classes-send", "classes", "--exact"] + server.target)
+                        checker.check(
+                            status == 0 and [record.get("reply_class") for record in records]
+                            == ["Point", "Polygon", "Reading", "dict", "dict"]
+                            and all(record.get("ok") and record.get("bytes_equal") for record in records),
+                            "%s: pybson classes-send classes, every object back as itself" % where,
+                            "status %s, failed %s, stderr %s" % (status, failed_names(records), stderr[-500:]))
                 finally:
                     server.stop()
                 logged = any("closed by the client" in line for line in server.stderr_lines)
@@ -236,6 +293,8 @@ def main():
                             "status %s, records %s, stderr %s" % (status, records, stderr[-300:]))
                 finally:
                     cutting.stop()
+
+        check_classes_recv(checker, pythons["pybson"])
 
         # A server told to serve one connection exits on its own afterwards.
         for flavour, python in pythons.items():

@@ -244,6 +244,10 @@ struct PeerRecord: Decodable {
     var replyLen: Int?
     var announced: Int?
     var sent: Int?
+    /// classes-send: the Python class of the reply as py-bson loaded it.
+    var replyClass: String?
+    /// classes-recv: the Python class of what py-bson loaded.
+    var loadedClass: String?
 
     enum CodingKeys: String, CodingKey {
         case name, index, ok, equal, closed, error, announced, sent
@@ -251,6 +255,8 @@ struct PeerRecord: Decodable {
         case sentHex = "sent_hex"
         case sentLen = "sent_len"
         case replyLen = "reply_len"
+        case replyClass = "reply_class"
+        case loadedClass = "class"
     }
 
     /// The bytes the peer sent, from `sent_hex`.

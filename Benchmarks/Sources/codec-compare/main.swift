@@ -37,7 +37,7 @@ struct Task {
     let body: (Int) throws -> Void
 }
 
-func makeTasks(_ documents: [DriverBenchDocument]) -> [Task] {
+func makeTasks(_ documents: [DriverBenchDocument]) throws -> [Task] {
     var tasks: [Task] = []
     for entry in documents {
         let bytes = entry.bytes
@@ -51,6 +51,9 @@ func makeTasks(_ documents: [DriverBenchDocument]) -> [Task] {
         tasks.append(Task(name: "validate/\(entry.name)", document: entry.name) { count in
             for _ in 0..<count { try BSONDocument.validate(bytes: bytes) }
         })
+    }
+    for entry in documents {
+        tasks += try codableTasks(entry)
     }
     for entry in documents {
         let bytes = entry.bytes
@@ -80,6 +83,39 @@ func makeTasks(_ documents: [DriverBenchDocument]) -> [Task] {
         }
     }
     return tasks
+}
+
+/// The Codable tasks of one document: its bytes decoded into its Swift model with
+/// `BSONDecoder` (from the received `[UInt8]`, as `recvObj(as:)` does), and the model encoded
+/// with `BSONEncoder` (to `[UInt8]`, as `sendObj(_:encoder:)` does). Compared with pymongo's
+/// decode/encode and with our own BSONDocument tasks.
+func codableTasks(_ entry: DriverBenchDocument) throws -> [Task] {
+    switch entry.name {
+    case "flat": try codableTasks(entry, as: FlatBench.self)
+    case "deep": try codableTasks(entry, as: DeepBench.self)
+    case "full": try codableTasks(entry, as: FullBench.self)
+    default: throw UsageError(description: "no Swift model for the document \(entry.name)")
+    }
+}
+
+func codableTasks<Model: Codable & Equatable>(_ entry: DriverBenchDocument, as type: Model.Type) throws -> [Task] {
+    let bytes = entry.bytes
+    let decoder = BSONDecoder()
+    let encoder = BSONEncoder()
+    // Checked before any timing: the model reads the document and writes the same bytes, so
+    // the Codable tasks do the same work as the document tasks and as pymongo.
+    let model = try decoder.decode(Model.self, from: bytes)
+    guard try encoder.encode(model) == bytes, try decoder.decode(Model.self, from: entry.document) == model else {
+        throw UsageError(description: "\(Model.self) does not encode back to the bytes of \(entry.name)")
+    }
+    return [
+        Task(name: "codable-decode/\(entry.name)", document: entry.name) { count in
+            for _ in 0..<count { sink(try decoder.decode(Model.self, from: bytes)) }
+        },
+        Task(name: "codable-encode/\(entry.name)", document: entry.name) { count in
+            for _ in 0..<count { sink(try encoder.encode(model)) }
+        },
+    ]
 }
 
 /// Nanoseconds of wall-clock time and of this thread's CPU time.
@@ -156,7 +192,7 @@ func main() throws {
             description: "usage: codec-compare emit DIR | list | keys | serve | run [--ops N] [--warmup N] [--doc NAME] [--only PREFIX]... | profile TASK [--ops N]")
     }
     let documents = try DriverBenchData.loadAll()
-    let tasks = makeTasks(documents)
+    let tasks = try makeTasks(documents)
     switch command {
     case "emit":
         guard arguments.count == 2 else { throw UsageError(description: "usage: codec-compare emit DIR") }

@@ -114,7 +114,8 @@ public final class BSONClassRegistry: Sendable {
     }
 
     /// Decodes the bytes of one document as the type registered under its class name (see
-    /// ``decode(_:decoder:unregistered:)``); the type is read straight from the bytes.
+    /// ``decode(_:decoder:unregistered:)``); the bytes are checked once and the type is read
+    /// straight from them.
     ///
     /// - Throws: As ``decode(_:decoder:unregistered:)``, and `DecodingError.dataCorrupted`
     ///   (with the ``BSONError`` as its underlying error) for bytes that are not a valid
@@ -122,22 +123,45 @@ public final class BSONClassRegistry: Sendable {
     public func decode(
         bytes: [UInt8], decoder: BSONDecoder = BSONDecoder(), unregistered: UnregisteredClassPolicy = .throwError
     ) throws -> Decoded {
-        let tag: BSONValue?
-        do {
-            try BSONDocument.validate(bytes: bytes, options: decoder.options)
-            tag = try BSONView(bytes: bytes, options: decoder.options)[Self.classNameKey]
-        } catch {
-            throw DecodingError.dataCorrupted(
-                DecodingError.Context(
-                    codingPath: error.keyPath.map { BSONCodingKey(stringValue: $0) },
-                    debugDescription: "the bytes are not a valid BSON document: \(error.message)", underlyingError: error))
-        }
-        guard let type = try resolve(tag, unregistered: unregistered) else {
-            return .document(try decoder.decode(BSONDocument.self, from: bytes))
-        }
+        // An array value cannot change during the call, so it is read in place.
+        try bytes.withUnsafeBytes { try decode(run: $0, copying: false, decoder: decoder, unregistered: unregistered) }
+    }
+
+    /// Decodes the bytes of one document as the type registered under its class name (see
+    /// ``decode(bytes:decoder:unregistered:)-([UInt8],_,_)``). The bytes are copied first, so
+    /// the buffer may be reused as soon as this returns.
+    ///
+    /// - Throws: As ``decode(bytes:decoder:unregistered:)-([UInt8],_,_)``.
+    public func decode(
+        bytes: UnsafeRawBufferPointer, decoder: BSONDecoder = BSONDecoder(),
+        unregistered: UnregisteredClassPolicy = .throwError
+    ) throws -> Decoded {
+        try decode(run: bytes, copying: true, decoder: decoder, unregistered: unregistered)
+    }
+
+    /// ``decode(bytes:decoder:unregistered:)-(UnsafeRawBufferPointer,_,_)`` for a frame that
+    /// the transport lends for the call: the bytes are read in place (and copied only if a
+    /// decoded value kept a decoder or container).
+    package func decode(
+        receivedFrame bytes: UnsafeRawBufferPointer, decoder: BSONDecoder, unregistered: UnregisteredClassPolicy
+    ) throws -> Decoded {
+        try decode(run: bytes, copying: false, decoder: decoder, unregistered: unregistered)
+    }
+
+    /// One decoding run over `bytes`: the tag is found in the run's index of the outermost
+    /// document, then the registered type (or the plain document) is read from the same run.
+    private func decode(
+        run bytes: UnsafeRawBufferPointer, copying: Bool, decoder: BSONDecoder, unregistered: UnregisteredClassPolicy
+    ) throws -> Decoded {
         var decoder = decoder
         decoder.classRegistry = self
-        return .object(try Self.decode(type, from: bytes, decoder: decoder))
+        var run = try BytesDecodingRun(bytes: bytes, copying: copying, configuration: decoder, trusted: false)
+        defer { BytesDecodingRun.keepBytesIfShared(&run) }
+        let tag = run.topLevelValue(rawKey: Self.classNameKey)
+        guard let type = try resolve(tag, unregistered: unregistered) else {
+            return .document(try run.decodeTopLevel(BSONDocument.self))
+        }
+        return .object(try Self.decode(type, run: run))
     }
 
     /// The registered type for a class-name field's value; `nil` for a plain document.
@@ -160,9 +184,7 @@ public final class BSONClassRegistry: Sendable {
         try decoder.decode(type, from: document)
     }
 
-    private static func decode<T: BSONClassNamed>(
-        _ type: T.Type, from bytes: [UInt8], decoder: BSONDecoder
-    ) throws -> any BSONClassNamed {
-        try decoder.decode(type, from: bytes)
+    private static func decode<T: BSONClassNamed>(_ type: T.Type, run: BytesDecodingRun) throws -> any BSONClassNamed {
+        try run.decodeTopLevel(type)
     }
 }

@@ -151,20 +151,34 @@ public struct BSONDecoder: Sendable {
     /// - Throws: `DecodingError` (see ``BSONDecoder``); errors thrown by the type's own
     ///   `init(from:)` pass through.
     public func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
-        let run = try BytesDecodingRun(copying: bytes, configuration: self, trusted: false)
+        let run = try BytesDecodingRun(bytes: bytes, copying: true, configuration: self, trusted: false)
+        return try run.decodeTopLevel(type)
+    }
+
+    /// Decodes a value of `type` from a frame that the transport lends for the duration of
+    /// the call, reading the bytes in place instead of copying them first.
+    ///
+    /// The caller promises that nothing changes the bytes during the call. Should the type
+    /// keep a decoder or container past its `init(from:)`, the bytes are copied before this
+    /// returns, so the kept object never sees the lent buffer again.
+    package func decode<T: Decodable>(_ type: T.Type, fromReceivedFrame bytes: UnsafeRawBufferPointer) throws -> T {
+        var run = try BytesDecodingRun(bytes: bytes, copying: false, configuration: self, trusted: false)
+        defer { BytesDecodingRun.keepBytesIfShared(&run) }
         return try run.decodeTopLevel(type)
     }
 
     /// Decodes a value of `type` from the bytes of exactly one BSON document (see
     /// ``decode(_:from:)-(_,UnsafeRawBufferPointer)``).
     public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try bytes.withUnsafeBytes { try decode(type, from: $0) }
+        // An array value cannot change under us (a writer elsewhere gets its own copy), so
+        // its storage is read in place.
+        try bytes.withUnsafeBytes { try decode(type, fromReceivedFrame: $0) }
     }
 
     /// Decodes a value of `type` from the bytes of exactly one BSON document (see
     /// ``decode(_:from:)-(_,UnsafeRawBufferPointer)``).
     public func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
-        try bytes.withUnsafeBytes { try decode(type, from: $0) }
+        try bytes.withUnsafeBytes { try decode(type, fromReceivedFrame: $0) }
     }
 
     /// Decodes a value of `type` from a document.
@@ -190,8 +204,12 @@ public struct BSONDecoder: Sendable {
                     debugDescription: "the document cannot be read as BSON: \(error.message)",
                     underlyingError: error))
         }
-        let run = try bytes.withUnsafeBytes { try BytesDecodingRun(copying: $0, configuration: self, trusted: true) }
-        return try run.decodeTopLevel(type)
+        // The bytes are this call's own: read them in place.
+        return try bytes.withUnsafeBytes { raw in
+            var run = try BytesDecodingRun(bytes: raw, copying: false, configuration: self, trusted: true)
+            defer { BytesDecodingRun.keepBytesIfShared(&run) }
+            return try run.decodeTopLevel(type)
+        }
     }
 }
 

@@ -81,26 +81,24 @@ struct CodingPathArena {
 
     static var root: Int32 { -1 }
 
-    private var nodes: [Node] = []
-    private var used = 0
+    /// The nodes in use; released ones are overwritten by the next push, so pushing and
+    /// releasing in a loop neither allocates nor shifts anything. The owner frees them with
+    /// ``deallocate()``.
+    private var nodes = RunBuffer<Node>()
     private var keys: [any CodingKey] = []
 
-    var count: Int32 { Int32(truncatingIfNeeded: used) }
+    var count: Int32 { Int32(truncatingIfNeeded: nodes.count) }
+
+    func deallocate() {
+        nodes.deallocate()
+    }
 
     /// A new node below `parent`; a `none` label gives `parent` itself.
     @inline(__always)
     mutating func push(_ label: Label, parent: Int32) -> Int32 {
         if label.kind == .none { return parent }
-        let node = Node(parent: parent, label: label, keysMark: Int32(truncatingIfNeeded: keys.count))
-        // Released nodes stay in the array and are overwritten, so pushing and releasing in
-        // a loop neither allocates nor shifts anything.
-        if used < nodes.count {
-            nodes[used] = node
-        } else {
-            nodes.append(node)
-        }
-        used += 1
-        return Int32(truncatingIfNeeded: used - 1)
+        nodes.append(Node(parent: parent, label: label, keysMark: Int32(truncatingIfNeeded: keys.count)))
+        return Int32(truncatingIfNeeded: nodes.count - 1)
     }
 
     /// The label of a key kept in the side list (for keys that have no bytes to point at).
@@ -113,10 +111,10 @@ struct CodingPathArena {
     @inline(__always)
     mutating func truncate(to count: Int32) {
         let count = Int(count)
-        guard count < used else { return }
+        guard count < nodes.count else { return }
         let keysMark = Int(nodes[count].keysMark)
         if keysMark < keys.count { keys.removeSubrange(keysMark...) }
-        used = count
+        nodes.truncate(to: count)
     }
 
     /// The coding path of `node`, outermost key first. `resolve` turns `bytes` and `entry`
@@ -126,7 +124,7 @@ struct CodingPathArena {
         var current = Int(node)
         // A node released and reused can only give a wrong path (to a container used after
         // its value was done), never an out-of-bounds read.
-        while current >= 0, current < used {
+        while current >= 0, current < nodes.count {
             let entry = nodes[current]
             result.append(key(entry.label, resolve))
             guard Int(entry.parent) < current else { break }

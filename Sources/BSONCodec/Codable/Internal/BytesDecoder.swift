@@ -12,13 +12,13 @@ struct BytesDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard element.type == 0x03 else { throw mismatch(expected: "a document", type: [String: Any].self) }
-        let fields = run.indexFields(ofDocumentAt: element.offset, node: node)
+        let fields = run.fields(of: element, node: node)
         return KeyedDecodingContainer(BytesKeyedContainer<Key>(run: run, fields: fields, node: node))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard element.type == 0x04 else { throw mismatch(expected: "an array", type: [Any].self) }
-        return BytesUnkeyedContainer(run: run, arrayOffset: element.offset, node: node)
+        return BytesUnkeyedContainer(run: run, elements: run.ranges[Int(element.child)], node: node)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
@@ -201,34 +201,25 @@ struct BytesKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 struct BytesUnkeyedContainer: UnkeyedDecodingContainer {
     let run: BytesDecodingRun
     let node: Int32
-    private let start: Int32
-    private let end: Int32
+    /// The array's entries in ``BytesDecodingRun/entries``: `position` up to `end`.
     private var position: Int32
+    private let end: Int32
     private(set) var currentIndex: Int = 0
 
-    init(run: BytesDecodingRun, arrayOffset: Int32, node: Int32) {
+    init(run: BytesDecodingRun, elements: FieldRange, node: Int32) {
         self.run = run
         self.node = node
-        start = arrayOffset + 4
-        end = arrayOffset + run.int32(Int(arrayOffset)) - 1
-        position = start
+        position = elements.first
+        end = elements.first + elements.count
     }
 
     var codingPath: [any CodingKey] { run.path(node) }
 
-    var count: Int? {
-        var counted = 0
-        var offset = Int(start)
-        while offset < Int(end) {
-            offset = run.element(at: offset).next
-            counted += 1
-        }
-        return counted
-    }
+    var count: Int? { Int(end - position) + currentIndex }
 
     var isAtEnd: Bool { position >= end }
 
-    /// The next element and the offset after it.
+    /// The next element and the entry after it.
     @inline(__always)
     private func next(_ type: Any.Type) throws -> (BSONElement, Int32) {
         guard position < end else {
@@ -238,8 +229,7 @@ struct BytesUnkeyedContainer: UnkeyedDecodingContainer {
                     codingPath: run.path(node, .index(currentIndex)),
                     debugDescription: "the array has no element at index \(currentIndex) (it has \(currentIndex))"))
         }
-        let read = run.element(at: Int(position))
-        return (read.element, Int32(read.next))
+        return (run.entries[Int(position)].element, position + 1)
     }
 
     @inline(__always)

@@ -92,15 +92,15 @@ extension BytesDecodingRun {
 
     // MARK: BSON values
 
-    /// The value as a ``BSONValue`` (documents and arrays through the strict reader's
-    /// builders).
+    /// The value as a ``BSONValue``; documents and arrays are built from the run's index
+    /// (the bytes were checked when it was made).
     func materialize(_ element: BSONElement) -> BSONValue {
         let offset = Int(element.offset)
         switch element.type {
         case 0x01: return .double(double(offset))
         case 0x02: return .string(string(offset))
-        case 0x03: return .document(BSONDocument(fields: readFields(ofDocumentAt: offset)))
-        case 0x04: return .array(readArray(at: offset))
+        case 0x03: return .document(document(ofRange: Int(element.child)))
+        case 0x04: return .array(array(ofRange: Int(element.child)))
         case 0x05: return .binary(binary(offset))
         case 0x06: return .undefined
         case 0x07: return .objectID(BSONObjectID(unsafeBytesAt: base + offset))
@@ -118,8 +118,7 @@ extension BytesDecodingRun {
         case 0x0E: return .symbol(string(offset))
         case 0x0F:
             let code = string(offset + 4)
-            let scope = offset + 8 + Int(int32(offset + 4))
-            return .javascriptWithScope(BSONCodeWithScope(code: code, scope: BSONDocument(fields: readFields(ofDocumentAt: scope))))
+            return .javascriptWithScope(BSONCodeWithScope(code: code, scope: document(ofRange: Int(element.child))))
         case 0x10: return .int32(int32(offset))
         case 0x11: return .timestamp(BSONTimestamp(uint64: uint64(offset)))
         case 0x12: return .int64(int64(offset))
@@ -149,27 +148,29 @@ extension BytesDecodingRun {
         return (subtype, UnsafeBufferPointer(start: base + offset + 5, count: length))
     }
 
-    private func readFields(ofDocumentAt offset: Int) -> [BSONField] {
-        var sink = DocumentSink(length: Int(int32(offset)))
-        read(offset, into: &sink)
-        return sink.fields
-    }
-
-    private func readArray(at offset: Int) -> [BSONValue] {
-        var sink = ArraySink(length: Int(int32(offset)))
-        read(offset, into: &sink)
-        return sink.values
-    }
-
-    private func read<Sink: FieldSink>(_ offset: Int, into sink: inout Sink) {
-        // The bytes were checked already (with the depth limit), so the strict reader only
-        // builds values here and finds nothing to reject.
-        let reader = StrictReader(origin: base, maxDepth: Int.max, build: true)
-        do {
-            try reader.readDocument(at: base + offset, length: Int(int32(offset)), depth: 0, into: &sink)
-        } catch {
-            preconditionFailure("checked BSON bytes were rejected on a second reading: \(error)")
+    /// The document whose elements are range `index` of the index.
+    func document(ofRange index: Int) -> BSONDocument {
+        let range = ranges[index]
+        var fields: [BSONField] = []
+        fields.reserveCapacity(Int(range.count))
+        for position in Int(range.first)..<Int(range.first + range.count) {
+            let entry = entries[position]
+            let key = UTF8Validation.string(
+                fromValidated: UnsafeBufferPointer(start: base + Int(entry.keyStart), count: Int(entry.keyLength)))
+            fields.append(BSONField(key: key, value: materialize(entry.element)))
         }
+        return BSONDocument(fields: fields)
+    }
+
+    /// The values of the array whose elements are range `index` of the index.
+    func array(ofRange index: Int) -> [BSONValue] {
+        let range = ranges[index]
+        var values: [BSONValue] = []
+        values.reserveCapacity(Int(range.count))
+        for position in Int(range.first)..<Int(range.first + range.count) {
+            values.append(materialize(entries[position].element))
+        }
+        return values
     }
 
     // MARK: Generic values
@@ -212,7 +213,7 @@ extension BytesDecodingRun {
             case .bsonValue: return unsafeBitCast(materialize(element), to: T.self)
             case .bsonDocument:
                 guard element.type == 0x03 else { throw UnboxFailure.mismatch(expected: "a document", found: element.type) }
-                return unsafeBitCast(BSONDocument(fields: readFields(ofDocumentAt: Int(element.offset))), to: T.self)
+                return unsafeBitCast(document(ofRange: Int(element.child)), to: T.self)
             default:
                 return try unboxNative(type, kind, element)
             }
@@ -350,7 +351,7 @@ extension BytesDecodingRun {
     /// registry, decodes a registered subclass named there instead.
     private func decodeClassNamed<T: Decodable>(_ type: T.Type, _ element: BSONElement, node: Int32) throws -> T {
         let decoder = BytesDecoder(run: self, element: element, node: node)
-        let fields = indexFields(ofDocumentAt: element.offset, node: node)
+        let fields = self.fields(of: element, node: node)
         let tagIndex = find(BSONClassRegistry.classNameKey, in: fields)
         guard tagIndex >= 0 else { return try T(from: decoder) }
         let (tag, tagLabel) = field(tagIndex)

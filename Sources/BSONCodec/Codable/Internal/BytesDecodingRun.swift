@@ -4,30 +4,41 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 
-/// A value inside the bytes being decoded: its BSON type byte and where its payload starts.
+/// A value inside the bytes being decoded: its BSON type byte, where its payload starts,
+/// and for a document or array the ``FieldRange`` that lists its elements (-1 otherwise).
+///
+/// Nine bytes, so that ``BytesDecoder`` (a reference, this and a path node) stays within the
+/// three words an `any Decoder` holds without allocating.
 struct BSONElement {
     var offset: Int32
+    var child: Int32
     var type: UInt8
 
-    static let null = BSONElement(offset: 0, type: 0x0A)
+    static let null = BSONElement(offset: 0, child: -1, type: 0x0A)
 }
 
-/// One element of a document whose fields a keyed container looks up.
+/// One element of a document or array, as the indexing pass found it.
 struct FieldEntry {
     var keyStart: Int32
     var keyLength: Int32
     var valueStart: Int32
+    /// The ``FieldRange`` of a document or array value, or of a code-with-scope value's
+    /// scope; else -1.
+    var child: Int32
     var type: UInt8
+
+    @inline(__always)
+    var element: BSONElement { BSONElement(offset: valueStart, child: child, type: type) }
 }
 
-/// The fields of one document: a run of ``FieldEntry`` values in the run's array, and, for
-/// documents with many fields, a hash table over their keys.
+/// The elements of one document or array: a run of ``FieldEntry`` values in the run's
+/// array, and, for documents with many fields, a hash table over their keys (made the
+/// first time a keyed container reads the document).
 struct FieldRange {
     var first: Int32
     var count: Int32
     /// Where the hash table starts in ``BytesDecodingRun/slots`` (or in
-    /// ``BytesDecodingRun/nameTables`` when keys are converted); -1 when the fields are few
-    /// enough to search in order.
+    /// ``BytesDecodingRun/nameTables`` when keys are converted); -1 when there is none yet.
     var table: Int32 = -1
     var tableMask: Int32 = 0
 }
@@ -44,50 +55,80 @@ struct ExactKey: Hashable {
     }
 }
 
-/// Everything one call of ``BSONDecoder`` shares: its own copy of the bytes (checked once,
-/// then read without further checks), the configuration, and arenas for field indexes and
-/// coding paths.
+/// Everything one call of ``BSONDecoder`` shares: the bytes (checked once, then read
+/// without further checks), an index of every document and array in them, the
+/// configuration, and arenas for hash tables and coding paths.
 ///
-/// The bytes are copied so that containers a type keeps past its `init(from:)` stay valid
-/// and so that a buffer changed by another thread during decoding cannot defeat the
-/// checks.
+/// The bytes are normally the run's own copy, so that containers a type keeps past its
+/// `init(from:)` stay valid and so that a buffer changed by another thread during decoding
+/// cannot defeat the checks. A frame that the transport lends (private to the receiving
+/// thread for the call) is read in place instead: see ``init(bytes:copying:configuration:trusted:)``
+/// and ``keepBytesIfShared()``.
 final class BytesDecodingRun {
-    let base: UnsafeMutablePointer<UInt8>
+    private(set) var base: UnsafePointer<UInt8>
     let byteCount: Int
+    private var ownsBytes: Bool
     let configuration: BSONDecoder
     let userInfo: [CodingUserInfoKey: Any]
     let convertsKeys: Bool
-    @exclusivity(unchecked) var entries: [FieldEntry] = []
-    @exclusivity(unchecked) var slots: [Int32] = []
+    /// Every element of every document and array, each document's elements together and in
+    /// order.
+    @exclusivity(unchecked) var entries = RunBuffer<FieldEntry>()
+    /// Every document and array; range 0 is the outermost document.
+    @exclusivity(unchecked) var ranges = RunBuffer<FieldRange>()
+    @exclusivity(unchecked) var slots = RunBuffer<Int32>()
+    /// With a key strategy: the converted name of each entry whose document a keyed container
+    /// has read (parallel to ``entries``).
     @exclusivity(unchecked) var names: [String] = []
     @exclusivity(unchecked) var nameTables: [[ExactKey: Int32]] = []
     @exclusivity(unchecked) var paths = CodingPathArena()
     @exclusivity(unchecked) var kinds = TypeKindCache()
-    /// The fields most recently indexed, so that a class-named value's tag lookup and its
-    /// own `container(keyedBy:)` share one scan.
-    @exclusivity(unchecked) var lastIndexed: (offset: Int32, node: Int32, fields: FieldRange)?
 
     /// Documents with more fields than this get a hash table; fewer are searched in order.
     static var tableThreshold: Int { 12 }
 
-    init(copying bytes: UnsafeRawBufferPointer, configuration: BSONDecoder, trusted: Bool) throws {
+    /// Checks `bytes` and indexes them.
+    ///
+    /// - Parameters:
+    ///   - bytes: One whole document.
+    ///   - copying: `true` to decode from a private copy (the safe choice for bytes the caller
+    ///     owns); `false` to read `bytes` in place, for a buffer nobody else can change while
+    ///     the run decodes and whose owner calls ``keepBytesIfShared()`` before it goes away.
+    ///   - trusted: The bytes were produced by this package's writer (a ``BSONDocument``
+    ///     written out): the UTF-8 and nesting checks are skipped (asserted in debug builds).
+    init(bytes: UnsafeRawBufferPointer, copying: Bool, configuration: BSONDecoder, trusted: Bool) throws {
         byteCount = bytes.count
-        base = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-        if let source = bytes.baseAddress {
-            UnsafeMutableRawPointer(base).copyMemory(from: source, byteCount: bytes.count)
+        if copying || bytes.baseAddress == nil {
+            let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            if let source = bytes.baseAddress {
+                UnsafeMutableRawPointer(copy).copyMemory(from: source, byteCount: bytes.count)
+            }
+            base = UnsafePointer(copy)
+            ownsBytes = true
+        } else {
+            base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            ownsBytes = false
         }
         self.configuration = configuration
-        var info = [CodingUserInfoKey: Any](minimumCapacity: configuration.userInfo.count + 1)
-        for (key, value) in configuration.userInfo { info[key] = value }
-        if let registry = configuration.classRegistry { info[.bsonClassRegistry] = registry }
-        userInfo = info
-        if case .useDefaultKeys = configuration.keyDecodingStrategy { convertsKeys = false } else { convertsKeys = true }
-        let copy = UnsafeRawBufferPointer(start: base, count: byteCount)
-        if trusted {
-            assert((try? BSONDocument.validate(bytes: copy)) != nil, "trusted bytes are not a valid document")
+        if configuration.userInfo.isEmpty, configuration.classRegistry == nil {
+            // The common case, without allocating a dictionary for every call.
+            userInfo = [:]
         } else {
+            var info = [CodingUserInfoKey: Any](minimumCapacity: configuration.userInfo.count + 1)
+            for (key, value) in configuration.userInfo { info[key] = value }
+            if let registry = configuration.classRegistry { info[.bsonClassRegistry] = registry }
+            userInfo = info
+        }
+        if case .useDefaultKeys = configuration.keyDecodingStrategy { convertsKeys = false } else { convertsKeys = true }
+        let view = UnsafeRawBufferPointer(start: base, count: byteCount)
+        if trusted {
+            assert((try? BSONDocument.validate(bytes: view)) != nil, "trusted bytes are not a valid document")
+            guard index(checks: false) else { preconditionFailure("the writer's bytes do not index") }
+        } else if !index(checks: true) {
+            // The indexing pass accepts exactly what the strict reader accepts; for a
+            // rejection, the strict reader says what is wrong and where.
             do {
-                try BSONDocument.validate(bytes: copy, options: configuration.options)
+                try BSONDocument.validate(bytes: view, options: configuration.options)
             } catch {
                 throw DecodingError.dataCorrupted(
                     DecodingError.Context(
@@ -96,16 +137,41 @@ final class BytesDecodingRun {
                             + (error.offset.map { " (at byte \($0))" } ?? ""),
                         underlyingError: error))
             }
+            // The two disagree, which the tests rule out; never read bytes whose index is
+            // incomplete.
+            assertionFailure("the indexing pass rejected bytes the strict reader accepts")
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: [], debugDescription: "the bytes could not be indexed (an internal inconsistency)"))
         }
+        if convertsKeys { names = [String](repeating: "", count: entries.count) }
     }
 
     deinit {
-        base.deallocate()
+        if ownsBytes { UnsafeMutablePointer(mutating: base).deallocate() }
+        entries.deallocate()
+        ranges.deallocate()
+        slots.deallocate()
+        paths.deallocate()
     }
+
+    /// Takes a private copy of borrowed bytes when something decoded from them (a decoder or
+    /// container that `init(from:)` kept) still refers to this run; the owner of the bytes
+    /// calls it before they go away.
+    static func keepBytesIfShared(_ run: inout BytesDecodingRun) {
+        guard !run.ownsBytes, !isKnownUniquelyReferenced(&run) else { return }
+        let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(run.byteCount, 1))
+        copy.update(from: run.base, count: run.byteCount)
+        run.base = UnsafePointer(copy)
+        run.ownsBytes = true
+    }
+
+    /// The outermost document.
+    var topLevel: BSONElement { BSONElement(offset: 0, child: 0, type: 0x03) }
 
     /// Decodes the outermost document as `type`.
     func decodeTopLevel<T: Decodable>(_ type: T.Type) throws -> T {
-        try decodeValue(type, BSONElement(offset: 0, type: 0x03), parent: CodingPathArena.root, .none)
+        try decodeValue(type, topLevel, parent: CodingPathArena.root, .none)
     }
 
     // MARK: Reading checked bytes
@@ -134,146 +200,70 @@ final class BytesDecodingRun {
     /// The length-prefixed string whose length field is at `offset`.
     @inline(__always)
     func string(_ offset: Int) -> String {
-        Self.makeString(UnsafeBufferPointer(start: base + offset + 4, count: Int(int32(offset)) - 1))
-    }
-
-    /// A `String` of checked UTF-8 bytes. Up to 15 bytes (the size Swift keeps inline) the
-    /// string is filled in place, which skips the extra scan `String(decoding:as:)` makes
-    /// before copying; the standard library still checks any non-ASCII bytes itself.
-    @inline(__always)
-    static func makeString(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        guard bytes.count <= 15, let source = bytes.baseAddress else { return String(decoding: bytes, as: UTF8.self) }
-        return String(unsafeUninitializedCapacity: bytes.count) { target in
-            target.baseAddress!.update(from: source, count: bytes.count)
-            return bytes.count
-        }
+        UTF8Validation.string(fromValidated: UnsafeBufferPointer(start: base + offset + 4, count: Int(int32(offset)) - 1))
     }
 
     /// The NUL-terminated string at `offset` and the offset after its NUL.
     func cString(_ offset: Int) -> (String, Int) {
         var end = offset
         while base[end] != 0 { end += 1 }
-        return (Self.makeString(UnsafeBufferPointer(start: base + offset, count: end - offset)), end + 1)
-    }
-
-    /// The offset of the first NUL at or after `offset` (one exists: the bytes were checked),
-    /// eight bytes at a time while they stay inside the buffer.
-    @inline(__always)
-    func nul(from offset: Int) -> Int {
-        var index = offset
-        while index + 8 <= byteCount {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            // The lowest byte that is zero sets its high bit here (bytes above it may too).
-            let zeros = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
-            if zeros != 0 { return index + zeros.trailingZeroBitCount / 8 }
-            index += 8
-        }
-        while base[index] != 0 { index += 1 }
-        return index
-    }
-
-    /// The size of the payload of a value of `type` at `offset` (bytes already checked).
-    @inline(__always)
-    func payloadSize(_ type: UInt8, _ offset: Int) -> Int {
-        switch type {
-        case 0x01, 0x09, 0x11, 0x12: return 8
-        case 0x02, 0x0D, 0x0E: return 4 + Int(int32(offset))
-        case 0x03, 0x04, 0x0F: return Int(int32(offset))
-        case 0x05: return 5 + Int(int32(offset))
-        case 0x07: return 12
-        case 0x08: return 1
-        case 0x0B:
-            var end = offset
-            while base[end] != 0 { end += 1 }
-            end += 1
-            while base[end] != 0 { end += 1 }
-            return end + 1 - offset
-        case 0x0C: return 4 + Int(int32(offset)) + 12
-        case 0x10: return 4
-        case 0x13: return 16
-        default: return 0  // undefined, null, min key, max key
-        }
-    }
-
-    /// The element that starts at `offset` (its type byte) and the offset after it.
-    @inline(__always)
-    func element(at offset: Int) -> (element: BSONElement, keyStart: Int, keyLength: Int, next: Int) {
-        let type = base[offset]
-        let keyEnd = nul(from: offset + 1)
-        let value = keyEnd + 1
-        return (BSONElement(offset: Int32(value), type: type), offset + 1, keyEnd - offset - 1, value + payloadSize(type, value))
+        return (UTF8Validation.string(fromValidated: UnsafeBufferPointer(start: base + offset, count: end - offset)), end + 1)
     }
 
     // MARK: Field indexes
 
-    /// Indexes the fields of the document at `offset` (whose coding path is `node`).
-    func indexFields(ofDocumentAt offset: Int32, node: Int32) -> FieldRange {
-        if let cached = lastIndexed, cached.offset == offset, cached.node == node { return cached.fields }
-        let start = Int(offset)
-        let end = start + Int(int32(start)) - 1
-        var position = start + 4
-        var list: [FieldEntry] = []
-        swap(&list, &entries)
-        let first = list.count
-        // Room for about one field per 16 bytes, grown geometrically (an exact reservation
-        // per document would copy the array again for every document).
-        let wanted = first + (end - start) / 16 + 1
-        if list.capacity < wanted { list.reserveCapacity(max(wanted, list.capacity * 2)) }
-        while position < end {
-            let (element, keyStart, keyLength, next) = element(at: position)
-            list.append(
-                FieldEntry(
-                    keyStart: Int32(keyStart), keyLength: Int32(keyLength), valueStart: element.offset, type: element.type))
-            position = next
-        }
-        let count = list.count - first
-        swap(&list, &entries)
-        var range = FieldRange(first: Int32(first), count: Int32(count))
+    /// The elements of the document or array `element` (which is one), with the hash table
+    /// or converted names a keyed container needs; `node` is its coding path.
+    @inline(__always)
+    func fields(of element: BSONElement, node: Int32) -> FieldRange {
+        let index = Int(element.child)
+        let range = ranges[index]
+        if range.table >= 0 || (!convertsKeys && range.count <= Self.tableThreshold) { return range }
+        return prepareLookup(ofRange: index, node: node)
+    }
+
+    private func prepareLookup(ofRange index: Int, node: Int32) -> FieldRange {
+        var range = ranges[index]
         if convertsKeys {
             convertNames(of: &range, node: node)
-        } else if count > Self.tableThreshold {
+        } else {
             buildTable(for: &range)
         }
-        lastIndexed = (offset, node, range)
+        ranges[index] = range
         return range
     }
 
     private func buildTable(for range: inout FieldRange) {
         var size = 16
         while size < Int(range.count) * 2 { size <<= 1 }
-        let tableStart = slots.count
-        var table = slots
-        slots = []
-        table.append(contentsOf: repeatElement(0, count: size))
+        let tableStart = slots.append(repeating: 0, count: size)
+        let table = slots.pointer + tableStart
+        let list = entries.pointer + Int(range.first)
         let mask = size - 1
-        entries.withUnsafeBufferPointer { list in
-            for index in 0..<Int(range.count) {
-                let entry = list[Int(range.first) + index]
-                let key = UnsafeBufferPointer(start: base + Int(entry.keyStart), count: Int(entry.keyLength))
-                var slot = Int(Self.hash(key) & UInt64(mask))
-                while true {
-                    let occupant = table[tableStart + slot]
-                    if occupant == 0 {
-                        table[tableStart + slot] = Int32(index + 1)
-                        break
-                    }
-                    // A repeated key keeps its first position only.
-                    let other = list[Int(range.first) + Int(occupant) - 1]
-                    if Self.equal(key, UnsafeBufferPointer(start: base + Int(other.keyStart), count: Int(other.keyLength))) {
-                        break
-                    }
-                    slot = (slot + 1) & mask
+        for index in 0..<Int(range.count) {
+            let entry = list[index]
+            let key = UnsafeBufferPointer(start: base + Int(entry.keyStart), count: Int(entry.keyLength))
+            var slot = Int(Self.hash(key) & UInt64(mask))
+            // Bounded: the table has at least twice as many slots as there are keys.
+            while true {
+                let occupant = table[slot]
+                if occupant == 0 {
+                    table[slot] = Int32(index + 1)
+                    break
                 }
+                // A repeated key keeps its first position only.
+                let other = list[Int(occupant) - 1]
+                if Self.equal(key, UnsafeBufferPointer(start: base + Int(other.keyStart), count: Int(other.keyLength))) {
+                    break
+                }
+                slot = (slot + 1) & mask
             }
         }
-        slots = table
         range.table = Int32(tableStart)
         range.tableMask = Int32(mask)
     }
 
     private func convertNames(of range: inout FieldRange, node: Int32) {
-        // In this mode every index appends its names, so `names` runs parallel to `entries`.
-        assert(names.count == Int(range.first))
         let containerPath = path(node)
         var table: [ExactKey: Int32] = [:]
         for index in 0..<Int(range.count) {
@@ -286,7 +276,7 @@ final class BytesDecodingRun {
             case .convertFromSnakeCase: name = SnakeCase.toCamelCase(raw)
             case .custom(let convert): name = convert(containerPath + [BSONCodingKey(stringValue: raw)]).stringValue
             }
-            names.append(name)
+            names[Int(range.first) + index] = name
             if table[ExactKey(text: name)] == nil { table[ExactKey(text: name)] = Int32(index) }
         }
         range.table = Int32(nameTables.count)
@@ -308,34 +298,33 @@ final class BytesDecodingRun {
 
     @inline(__always)
     func find(_ key: UnsafeBufferPointer<UInt8>, in range: FieldRange) -> Int {
-        entries.withUnsafeBufferPointer { list in
-            if range.table < 0 {
-                for index in Int(range.first)..<Int(range.first + range.count) {
-                    let entry = list[index]
-                    if Int(entry.keyLength) == key.count,
-                        Self.equal(key, UnsafeBufferPointer(start: base + Int(entry.keyStart), count: key.count))
-                    {
-                        return index
-                    }
-                }
-                return -1
-            }
-            return slots.withUnsafeBufferPointer { table in
-                let mask = Int(range.tableMask)
-                var slot = Int(Self.hash(key) & UInt64(mask))
-                while true {
-                    let occupant = table[Int(range.table) + slot]
-                    if occupant == 0 { return -1 }
-                    let index = Int(range.first) + Int(occupant) - 1
-                    let entry = list[index]
-                    if Int(entry.keyLength) == key.count,
-                        Self.equal(key, UnsafeBufferPointer(start: base + Int(entry.keyStart), count: key.count))
-                    {
-                        return index
-                    }
-                    slot = (slot + 1) & mask
+        let list = entries.pointer
+        if range.table < 0 {
+            for index in Int(range.first)..<Int(range.first + range.count) {
+                let entry = list[index]
+                if Int(entry.keyLength) == key.count,
+                    Self.equal(key, UnsafeBufferPointer(start: base + Int(entry.keyStart), count: key.count))
+                {
+                    return index
                 }
             }
+            return -1
+        }
+        let table = slots.pointer + Int(range.table)
+        let mask = Int(range.tableMask)
+        var slot = Int(Self.hash(key) & UInt64(mask))
+        // Bounded: the table is at least twice as large as the document's field count.
+        while true {
+            let occupant = table[slot]
+            if occupant == 0 { return -1 }
+            let index = Int(range.first) + Int(occupant) - 1
+            let entry = list[index]
+            if Int(entry.keyLength) == key.count,
+                Self.equal(key, UnsafeBufferPointer(start: base + Int(entry.keyStart), count: key.count))
+            {
+                return index
+            }
+            slot = (slot + 1) & mask
         }
     }
 
@@ -345,7 +334,24 @@ final class BytesDecodingRun {
         let entry = entries[index]
         let label: CodingPathArena.Label =
             convertsKeys ? .entry(index) : .bytes(Int(entry.keyStart), Int(entry.keyLength))
-        return (BSONElement(offset: entry.valueStart, type: entry.type), label)
+        return (entry.element, label)
+    }
+
+    /// The value of the first field of the outermost document whose key is `key` as written
+    /// (key strategies do not apply), or `nil`.
+    func topLevelValue(rawKey key: String) -> BSONValue? {
+        let range = ranges[0]
+        var key = key
+        let found: Int? = key.withUTF8 { wanted in
+            for index in Int(range.first)..<Int(range.first + range.count) {
+                let entry = entries[index]
+                if Self.equal(wanted, UnsafeBufferPointer(start: base + Int(entry.keyStart), count: Int(entry.keyLength))) {
+                    return index
+                }
+            }
+            return nil
+        }
+        return found.map { materialize(entries[$0].element) }
     }
 
     /// The distinct keys of `range` in document order (converted when a key strategy is set).

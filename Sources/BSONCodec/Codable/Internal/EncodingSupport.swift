@@ -133,6 +133,8 @@ extension BSONEncoder {
 
     /// `userInfo` as the `Encoder` protocol spells it.
     var plainUserInfo: [CodingUserInfoKey: Any] {
+        // The common case, without allocating a dictionary for every call.
+        if userInfo.isEmpty { return [:] }
         var info = [CodingUserInfoKey: Any](minimumCapacity: userInfo.count)
         for (key, value) in userInfo { info[key] = value }
         return info

@@ -43,21 +43,24 @@ struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     @inline(__always)
-    private func put(_ value: BSONValue, _ original: Any, _ key: Key) throws {
+    private func put(_ value: BSONValue, _ original: @autoclosure () -> Any, _ key: Key) throws {
         do {
             try run.appendElement(value, key: name(key), frame: frame)
         } catch {
-            throw run.convert(error, value: original, path: run.path(node) + [key])
+            throw run.convert(error, value: original(), path: run.path(node) + [key])
         }
     }
 
     /// A scalar element written directly (see ``StreamEncodingRun/appendScalar(_:key:frame:_:)``).
+    /// `original` is boxed only for an error.
     @inline(__always)
-    private func scalar(_ type: UInt8, _ original: Any, _ key: Key, _ payload: (inout ByteBuffer) -> Void) throws {
+    private func scalar(
+        _ type: UInt8, _ original: @autoclosure () -> Any, _ key: Key, _ payload: (inout ByteBuffer) -> Void
+    ) throws {
         do {
             try run.appendScalar(type, key: run.configuration.keyString(key, path: run.path(node)), frame: frame, payload)
         } catch {
-            throw run.convert(error, value: original, path: run.path(node) + [key])
+            throw run.convert(error, value: original(), path: run.path(node) + [key])
         }
     }
 
@@ -136,7 +139,7 @@ struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
     var codingPath: [any CodingKey] { run.path(node) }
 
     var count: Int {
-        run.stack.last(where: { $0.id == frame })?.count ?? written
+        run.stack.lastIndex(where: { $0.id == frame }).map { run.stack[$0].count } ?? written
     }
 
     @inline(__always)

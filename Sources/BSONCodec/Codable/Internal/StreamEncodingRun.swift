@@ -50,7 +50,7 @@ final class StreamEncodingRun {
     let userInfo: [CodingUserInfoKey: Any]
     let maxDepth: Int
     @exclusivity(unchecked) var buffer = ByteBuffer(capacity: 512)
-    @exclusivity(unchecked) var stack: [OpenItem] = []
+    @exclusivity(unchecked) var stack = RunBuffer<OpenItem>(capacity: 16)
     @exclusivity(unchecked) var nextID = 0
     @exclusivity(unchecked) var paths = CodingPathArena()
     @exclusivity(unchecked) var kinds = TypeKindCache()
@@ -66,11 +66,12 @@ final class StreamEncodingRun {
         self.configuration = configuration
         userInfo = configuration.plainUserInfo
         maxDepth = configuration.options.maxDepth
-        stack.reserveCapacity(16)
     }
 
     deinit {
         buffer.deallocate()
+        stack.deallocate()
+        paths.deallocate()
     }
 
     /// The bytes of `value`'s document, or `nil` when the value used its containers out of
@@ -94,6 +95,7 @@ final class StreamEncodingRun {
 
     // MARK: The stack
 
+    @inline(__always)
     private func newID() -> Int {
         nextID += 1
         return nextID
@@ -109,6 +111,7 @@ final class StreamEncodingRun {
         tag >= 0 && Int(tag) < classNames.count ? classNames[Int(tag)] : nil
     }
 
+    @inline(__always)
     func pushSlot(start: Int, elementStart: Int, node: Int32, depth: Int, classTag: Int32, pathMark: Int32? = nil) -> Int {
         let id = newID()
         stack.append(
@@ -137,13 +140,14 @@ final class StreamEncodingRun {
     }
 
     /// Closes the innermost open item.
+    @inline(__always)
     func closeTop() {
         let last = stack.count - 1
         if stack[last].kind == .document, stack[last].classTag < 0 {
             // The common case, without copying the item out.
             let start = stack[last].start
             let node = stack[last].node
-            stack.removeLast()
+            _ = stack.removeLast()
             buffer.append(0)
             let length = buffer.count - start
             guard length <= Int(Int32.max) else {
@@ -153,6 +157,19 @@ final class StreamEncodingRun {
             buffer.patch(int32: Int32(length), at: start)
             return
         }
+        if stack[last].kind == .slot, stack[last].valueType != 0 {
+            // The other common case: a slot whose value was written.
+            let mark = stack[last].pathMark
+            _ = stack.removeLast()
+            paths.truncate(to: mark)
+            return
+        }
+        closeTopInGeneral()
+    }
+
+    /// ``closeTop()`` for the items that need more than a length patch.
+    @inline(never)
+    private func closeTopInGeneral() {
         let item = stack.removeLast()
         switch item.kind {
         case .document:
@@ -193,6 +210,7 @@ final class StreamEncodingRun {
     }
 
     /// Closes slot `id` and everything its value opened.
+    @inline(__always)
     func finish(slot id: Int) throws {
         // Usually the slot's container is the innermost item and the slot just below it.
         let count = stack.count
@@ -214,7 +232,7 @@ final class StreamEncodingRun {
     func rollBack(slot id: Int) {
         guard let index = stack.lastIndex(where: { $0.id == id }) else { return }
         let slot = stack[index]
-        stack.removeSubrange(index...)
+        stack.truncate(to: index)
         buffer.truncate(to: slot.elementStart)
         paths.truncate(to: slot.pathMark)
     }
@@ -353,7 +371,7 @@ final class StreamEncodingRun {
         _ value: T, key: ElementKey?, explicit: CodingPathArena.Label, frame: Int, parent: Int32
     ) throws {
         let kind = kinds.kind(of: T.self)
-        if let simple = try configuration.simpleValue(value, kind: kind) {
+        if kind != .other, kind != .classNamed, let simple = try configuration.simpleValue(value, kind: kind) {
             try appendElement(simple, key: key, frame: frame)
             return
         }
