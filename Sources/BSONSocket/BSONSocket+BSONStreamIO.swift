@@ -69,11 +69,12 @@ extension BSONSocket: BSONStreamIO {
         // generic over the result: unspecialized generic code that wraps `R` in `Result` or
         // `Optional` looks their metadata up at run time on every frame.
         var result: R?
+        let deadline = frameDeadline
         try receiveState.withLock { (state) throws(BSONError) in
             try owner.withDescriptor { (descriptor) throws(BSONError) in
                 var io = makeIO(descriptor)
                 _ = try state.nextFrame(
-                    io: &io, limits: limits,
+                    io: &io, limits: limits, deadline: deadline,
                     borrowed: { (frame) throws(BSONError) in result = try borrowed(frame) },
                     owned: { (frame) throws(BSONError) in result = try owned(frame) })
             }
@@ -88,7 +89,8 @@ extension BSONSocket: BSONStreamIO {
     /// - Throws: ``BSONError``: ``BSONError/Code/brokenPipe`` or
     ///   ``BSONError/Code/connectionReset`` when the peer is gone; ``BSONError/Code/timedOut``
     ///   when the send timeout expired before any byte went out; ``BSONError/Code/unusable``
-    ///   when it expired part-way, and for every send after that; ``BSONError/Code/closed``
+    ///   when it expired part-way, and for every send after that (any other failure after
+    ///   part of the bytes went out also makes later sends throw it); ``BSONError/Code/closed``
     ///   after ``close()``. The corresponding C function is `send` with `MSG_NOSIGNAL`.
     public func sendBytes(_ bytes: UnsafeRawBufferPointer) throws(BSONError) {
         guard !bytes.isEmpty else { return }
@@ -104,12 +106,15 @@ extension BSONSocket: BSONStreamIO {
                 var sent = 0
                 do throws(BSONError) {
                     try io.sendAll(bytes, sent: &sent, for: "sending \(bytes.count) bytes")
-                } catch where error.isResumable && sent > 0 {
-                    let lost = BSONError(
-                        .unusable,
-                        error.message + "; \(sent) of \(bytes.count) bytes had been sent, so the peer holds a partial "
-                            + "frame and the send side of \(label) is unusable from now on",
-                        offset: sent, errno: error.errno)
+                } catch where sent > 0 {
+                    // Part of the bytes went out: the peer holds a partial frame, so no later send
+                    // may go through (it would be read as the rest of this one).
+                    let note = "\(sent) of \(bytes.count) bytes had been sent, so the peer holds a partial frame and "
+                        + "the send side of \(label) is unusable from now on"
+                    let lost =
+                        error.isResumable
+                        ? BSONError(.unusable, error.message + "; " + note, offset: sent, errno: error.errno)
+                        : BSONError(error.code, error.message + "; " + note, offset: sent, errno: error.errno)
                     state.failure = lost
                     throw lost
                 }

@@ -57,6 +57,11 @@ public final class BSONSocket: Sendable {
     let receiveState = Mutex(BufferedReceiver())
     let sendState = Mutex(SendState())
     private let retriesOnInterrupt = Atomic<Bool>(true)
+    /// The frame timeout in nanoseconds, 0 for none (see ``setFrameTimeout(_:)``).
+    private let frameTimeoutNanoseconds = Atomic<Int64>(0)
+    /// The receive timeout last set through ``setReceiveTimeout(_:)``, in nanoseconds (0 for
+    /// none), so that a wait for the rest of a frame honours it too.
+    private let receiveTimeoutNanoseconds = Atomic<Int64>(0)
 
     struct SendState {
         /// Set when a send stopped part-way through its bytes.
@@ -143,6 +148,50 @@ public final class BSONSocket: Sendable {
     ///   with `SO_RCVTIMEO`.
     public func setReceiveTimeout(_ timeout: Duration?) throws(BSONError) {
         try setTimeout(timeout, receive: true)
+        receiveTimeoutNanoseconds.store(timeout.map(Self.nanoseconds) ?? 0, ordering: .relaxed)
+    }
+
+    /// Sets how long one frame may take to arrive, counted from the moment its first byte is
+    /// here; `nil` (the default for new sockets) sets no limit.
+    ///
+    /// The receive timeout (``setReceiveTimeout(_:)``) limits each wait for bytes, so a peer
+    /// that sends a header and then one byte a second never trips it. The frame timeout
+    /// limits the whole frame: once it has passed, the frame receive throws
+    /// ``BSONError/Code/timedOut`` (saying that the frame timeout expired), the partial
+    /// frame is dropped, and the receive side is ``BSONError/Code/unusable`` from then on
+    /// (the stream's place is lost; close the connection). Time between frames does not
+    /// count. ``BSONThreadedServer`` sets it on every connection it serves.
+    ///
+    /// While a frame timeout is set, each wait inside a frame is one `poll` (for at most
+    /// the time left) before the `recv`.
+    ///
+    /// - Parameter timeout: The limit for one frame; must be positive, or `nil` for none.
+    public func setFrameTimeout(_ timeout: Duration?) {
+        if let timeout { precondition(timeout > .zero, "a timeout must be positive; use nil for none") }
+        frameTimeoutNanoseconds.store(timeout.map(Self.nanoseconds) ?? 0, ordering: .relaxed)
+    }
+
+    /// The frame timeout, or `nil` for none (see ``setFrameTimeout(_:)``).
+    public var frameTimeout: Duration? {
+        let nanoseconds = frameTimeoutNanoseconds.load(ordering: .relaxed)
+        return nanoseconds > 0 ? .nanoseconds(nanoseconds) : nil
+    }
+
+    /// What a frame receive needs to know about the frame timeout; `nil` when none is set.
+    var frameDeadline: FrameDeadline? {
+        let frame = frameTimeoutNanoseconds.load(ordering: .relaxed)
+        guard frame > 0 else { return nil }
+        let receive = receiveTimeoutNanoseconds.load(ordering: .relaxed)
+        return FrameDeadline(frameTimeout: .nanoseconds(frame), receiveTimeout: receive > 0 ? .nanoseconds(receive) : nil)
+    }
+
+    /// A duration in whole nanoseconds, at least 1, saturating.
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        let (sum, overflowed) = product.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return overflowed ? .max : Swift.max(1, sum)
     }
 
     /// Sets how long a send may block before it throws.

@@ -100,7 +100,8 @@ extension BSONStreamIO {
     /// Receives and decodes the next document (py-bson's `recvobj`).
     ///
     /// Reads the 4-byte length header, checks it against `limits` before allocating, reads
-    /// the rest into storage allocated once, then decodes strictly with
+    /// the rest into storage that grows as the bytes arrive (never ahead of them by more than
+    /// 64 KiB or the bytes already held), then decodes strictly with
     /// ``BSONDocument/init(bytes:options:)-(UnsafeRawBufferPointer,_)``.
     ///
     /// - Parameters:

@@ -7,7 +7,8 @@ import Synchronization
 /// Each connection reads documents with ``BSONStreamIO/recvObj(options:limits:)``, passes each
 /// to the handler and sends back what the handler returns (nothing when it returns `nil`).
 /// A connection ends when the peer closes it between documents, when it stays idle longer
-/// than ``Configuration/idleTimeout``, or at the first error (reported through
+/// than ``Configuration/idleTimeout``, when one frame takes longer than
+/// ``Configuration/frameTimeout`` to arrive, or at the first error (reported through
 /// ``Configuration/onEvent``; a peer that sent a malformed or oversized document is
 /// disconnected, since the protocol has no way to answer with an error).
 ///
@@ -20,13 +21,21 @@ import Synchronization
 public final class BSONThreadedServer: Sendable {
     /// How the server treats connections.
     public struct Configuration: Sendable {
-        /// How many connections are served at once; default 64. Further connections wait in
-        /// the listen backlog until one ends.
+        /// How many connections are served at once (each has a thread); default 64. What
+        /// happens to further connections is ``whenFull``'s choice.
         public var maxConnections: Int
-        /// How long a connection may go without a whole document arriving before the server
-        /// closes it; default `nil` (no limit). A peer that sends a header and stalls is
-        /// cut off after this time, and the memory for its frame is released.
+        /// What the server does with a connection that arrives while ``maxConnections`` are
+        /// being served; default ``BSONServerFullPolicy/refuse``.
+        public var whenFull: BSONServerFullPolicy
+        /// How long one receive may wait for the peer before the server closes the
+        /// connection; default `nil` (no limit). It applies between documents (an idle
+        /// client) and inside one (a peer that sends a header and stalls).
         public var idleTimeout: Duration?
+        /// How long one frame may take to arrive once its first byte is here; default 30
+        /// seconds, `nil` for no limit. A peer that trickles a frame (a header, then a byte a
+        /// second) resets no idle clock with this: it is cut off when the frame's time is
+        /// up, and the memory for its frame is released (see ``BSONSocket/setFrameTimeout(_:)``).
+        public var frameTimeout: Duration?
         /// Limits for decoding received documents; default ``BSONDecodingOptions/default``.
         public var decodingOptions: BSONDecodingOptions
         /// Limits for received frames; default ``BSONFrameLimits/default``.
@@ -38,14 +47,20 @@ public final class BSONThreadedServer: Sendable {
         /// property.
         public init(
             maxConnections: Int = 64,
+            whenFull: BSONServerFullPolicy = .refuse,
             idleTimeout: Duration? = nil,
+            frameTimeout: Duration? = .seconds(30),
             decodingOptions: BSONDecodingOptions = .default,
             frameLimits: BSONFrameLimits = .default,
             onEvent: @escaping @Sendable (Event) -> Void = { _ in }
         ) {
             precondition(maxConnections > 0, "maxConnections must be positive")
+            precondition(idleTimeout.map { $0 > .zero } ?? true, "idleTimeout must be positive or nil")
+            precondition(frameTimeout.map { $0 > .zero } ?? true, "frameTimeout must be positive or nil")
             self.maxConnections = maxConnections
+            self.whenFull = whenFull
             self.idleTimeout = idleTimeout
+            self.frameTimeout = frameTimeout
             self.decodingOptions = decodingOptions
             self.frameLimits = frameLimits
             self.onEvent = onEvent
@@ -58,8 +73,11 @@ public final class BSONThreadedServer: Sendable {
         case accepted(connection: Int, peer: String)
         /// A connection ended cleanly after `documents` documents.
         case closed(connection: Int, documents: Int)
-        /// A connection ended because of an error (including an idle timeout).
+        /// A connection ended because of an error (including an idle or frame timeout).
         case failed(connection: Int, error: BSONError)
+        /// A connection was closed at once because ``Configuration/maxConnections`` were
+        /// being served (``BSONServerFullPolicy/refuse``).
+        case refused(peer: String, open: Int)
         /// Accepting failed; the server keeps accepting unless it was stopped.
         case acceptFailed(BSONError)
 
@@ -69,6 +87,8 @@ public final class BSONThreadedServer: Sendable {
             case .closed(let connection, let documents): "connection \(connection) closed after \(documents) documents"
             case .failed(let connection, let error): "connection \(connection) ended: \(error)"
             case .acceptFailed(let error): "accept failed: \(error)"
+            case .refused(let peer, let open):
+                "connection from \(peer) refused: \(open) connections are being served (maxConnections)"
             }
         }
     }
@@ -149,18 +169,27 @@ public final class BSONThreadedServer: Sendable {
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
     private func acceptLoop() {
+        let waits = configuration.whenFull == .wait
         while !isStopped {
-            slots.wait()
+            if waits { slots.wait() }
             if isStopped { break }
             let connection: BSONSocket
             do {
                 connection = try listener.accept()
             } catch {
-                slots.signal()
+                if waits { slots.signal() }
                 if isStopped || listener.isClosed { break }
                 configuration.onEvent(.acceptFailed(error))
                 // A persistent failure (such as running out of descriptors) must not spin.
                 Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            if !waits, slots.wait(timeout: .now()) != .success {
+                // Full: the connection is closed at once, so that the peer learns it now (a clean
+                // close before any reply) and the listen backlog keeps draining.
+                let peer = (try? connection.remoteAddress.description) ?? "unknown peer"
+                connection.close()
+                configuration.onEvent(.refused(peer: peer, open: activeConnections))
                 continue
             }
             let number = state.withLock { state -> Int? in
@@ -193,6 +222,7 @@ public final class BSONThreadedServer: Sendable {
             if let idle = configuration.idleTimeout {
                 try connection.setReceiveTimeout(idle)
             }
+            connection.setFrameTimeout(configuration.frameTimeout)
             while let document = try connection.recvObj(
                 options: configuration.decodingOptions, limits: configuration.frameLimits)
             {
@@ -216,4 +246,15 @@ public final class BSONThreadedServer: Sendable {
             }
         }
     }
+}
+
+/// What a server does with a connection that arrives while it serves as many as it may.
+public enum BSONServerFullPolicy: String, Sendable, Hashable, CaseIterable {
+    /// Accept it and close it at once: the peer sees the connection end before any reply
+    /// (a clean close, or a reset if it had sent data), and the listen backlog keeps
+    /// draining, so a crowd of idle connections cannot leave new peers waiting unanswered.
+    case refuse
+    /// Leave it in the listen backlog until a connection ends. When the backlog is full the
+    /// system drops further connection attempts, which then time out in the peer.
+    case wait
 }

@@ -79,7 +79,8 @@ extension FileDescriptor: BSONStreamIO {
     ///   ``BSONError/Code/connectionReset`` when the reader is gone,
     ///   ``BSONError/Code/timedOut`` when a send timeout expired before any byte went out,
     ///   ``BSONError/Code/unusable`` when it expired part-way (and for every later send on
-    ///   this descriptor). The corresponding C function is `send` with `MSG_NOSIGNAL`
+    ///   this descriptor). Any other failure after part of the bytes went out also makes
+    ///   every later send throw ``BSONError/Code/unusable``. The corresponding C function is `send` with `MSG_NOSIGNAL`
     ///   (`write` with SIGPIPE blocked if the descriptor is not a socket).
     public func sendBytes(_ bytes: UnsafeRawBufferPointer) throws(BSONError) {
         guard !bytes.isEmpty else { return }
@@ -90,12 +91,14 @@ extension FileDescriptor: BSONStreamIO {
             var sent = 0
             do throws(BSONError) {
                 try io.sendAll(bytes, sent: &sent, for: "sending \(bytes.count) bytes")
-            } catch where error.isResumable && sent > 0 {
-                let lost = BSONError(
-                    .unusable,
-                    error.message + "; \(sent) of \(bytes.count) bytes had been sent, so the peer holds a partial "
-                        + "frame and the send side of descriptor \(descriptor) is unusable from now on",
-                    offset: sent, errno: error.errno)
+            } catch where sent > 0 {
+                // The peer holds a partial frame: no later send may go through.
+                let note = "\(sent) of \(bytes.count) bytes had been sent, so the peer holds a partial frame and the "
+                    + "send side of descriptor \(descriptor) is unusable from now on"
+                let lost =
+                    error.isResumable
+                    ? BSONError(.unusable, error.message + "; " + note, offset: sent, errno: error.errno)
+                    : BSONError(error.code, error.message + "; " + note, offset: sent, errno: error.errno)
                 DescriptorRegistry.markLost(descriptor, .send, reason: lost)
                 throw lost
             }

@@ -53,6 +53,17 @@ final class AsyncSemaphore: Sendable {
         }
     }
 
+    /// Takes a permit if one is free and nobody waits for one; never waits.
+    ///
+    /// - Returns: Whether a permit was taken.
+    func tryAcquire() -> Bool {
+        state.withLock { state in
+            guard state.permits > 0, state.waiters.isEmpty else { return false }
+            state.permits -= 1
+            return true
+        }
+    }
+
     /// Returns a permit, handing it to the longest waiter if there is one.
     func release() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in

@@ -27,7 +27,7 @@ public struct BSONConnectionConfiguration: Sendable {
     /// because its own consumer is slow never counts. Any byte received starts it afresh.
     public var idleTimeout: Duration?
     /// How long one frame may take to arrive once its first byte is here, before the
-    /// connection is closed with ``BSONError/Code/timedOut``; default 60 seconds, `nil` for
+    /// connection is closed with ``BSONError/Code/timedOut``; default 30 seconds, `nil` for
     /// no limit. This cuts off a peer that sends a header and stalls, or trickles a frame a
     /// byte at a time, sooner than ``idleTimeout`` would. It fires only while a read is
     /// outstanding.
@@ -50,7 +50,7 @@ public struct BSONConnectionConfiguration: Sendable {
         decodingOptions: BSONDecodingOptions = .default,
         encodingOptions: BSONEncodingOptions = .default,
         idleTimeout: Duration? = nil,
-        readTimeout: Duration? = .seconds(60),
+        readTimeout: Duration? = .seconds(30),
         requestTimeout: Duration? = nil,
         inboundLowWatermark: Int = 2,
         inboundHighWatermark: Int = 16,

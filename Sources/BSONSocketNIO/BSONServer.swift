@@ -28,12 +28,16 @@ public final class BSONServer: Sendable {
     /// How the server treats connections.
     public struct Configuration: Sendable {
         /// Limits, timeouts and buffering of every connection. The default is
-        /// ``BSONConnectionConfiguration``'s, which has a 60-second read timeout and no idle
+        /// ``BSONConnectionConfiguration``'s, which has a 30-second read timeout and no idle
         /// timeout.
         public var connection: BSONConnectionConfiguration
-        /// How many connections are served at once; default `nil` (no limit). Further
-        /// connections wait until one ends.
+        /// How many connections are served at once; default `nil` (no limit). What happens
+        /// to further connections is ``whenFull``'s choice.
         public var maxConnections: Int?
+        /// What the server does with a connection that arrives while ``maxConnections`` are
+        /// being served; default ``BSONServerFullPolicy/refuse`` (closed at once).
+        /// ``BSONServerFullPolicy/wait`` stops accepting until a connection ends.
+        public var whenFull: BSONServerFullPolicy
         /// How many connections may wait to be accepted (the listen backlog); default 128.
         public var backlog: Int
         /// Called for each event worth logging, on whichever thread the event happened;
@@ -44,6 +48,7 @@ public final class BSONServer: Sendable {
         public init(
             connection: BSONConnectionConfiguration = .init(),
             maxConnections: Int? = nil,
+            whenFull: BSONServerFullPolicy = .refuse,
             backlog: Int = 128,
             onEvent: @escaping @Sendable (Event) -> Void = { _ in }
         ) {
@@ -51,6 +56,7 @@ public final class BSONServer: Sendable {
             precondition(backlog > 0, "backlog must be positive")
             self.connection = connection
             self.maxConnections = maxConnections
+            self.whenFull = whenFull
             self.backlog = backlog
             self.onEvent = onEvent
         }
@@ -65,6 +71,9 @@ public final class BSONServer: Sendable {
         /// A connection ended because of an error (a hostile frame, a timeout, a reset, or
         /// the handler's own error).
         case failed(connection: Int, error: BSONError)
+        /// A connection was closed at once because ``Configuration/maxConnections`` were
+        /// being served (``BSONServerFullPolicy/refuse``).
+        case refused(peer: String, open: Int)
 
         /// One line for a log.
         public var description: String {
@@ -72,6 +81,8 @@ public final class BSONServer: Sendable {
             case .accepted(let connection, let peer): "connection \(connection) from \(peer) accepted"
             case .closed(let connection, let documents): "connection \(connection) closed after \(documents) documents"
             case .failed(let connection, let error): "connection \(connection) ended: \(error)"
+            case .refused(let peer, let open):
+                "connection from \(peer) refused: \(open) connections are being served (maxConnections)"
             }
         }
     }
@@ -256,21 +267,29 @@ public final class BSONServer: Sendable {
 
     private func acceptAndServe(_ handler: @escaping Handler) async throws {
         let slots = configuration.maxConnections.map { AsyncSemaphore(permits: $0) }
+        let waits = configuration.whenFull == .wait
         try await serverChannel.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
                 var accepted = inbound.makeAsyncIterator()
                 while true {
-                    try await slots?.acquire()
+                    if waits { try await slots?.acquire() }
                     let child: ChildChannel?
                     do {
                         child = try await accepted.next()
                     } catch {
-                        slots?.release()
+                        if waits { slots?.release() }
                         throw error
                     }
                     guard let child else {
-                        slots?.release()
+                        if waits { slots?.release() }
                         break
+                    }
+                    if !waits, let slots, !slots.tryAcquire() {
+                        // Full: closed at once, so the peer learns it now and accepting goes on.
+                        let peer = child.channel.remoteAddress.flatMap(BSONSocketAddress.init(nio:))?.description
+                        child.channel.close(promise: nil)
+                        configuration.onEvent(.refused(peer: peer ?? "unknown peer", open: activeConnections))
+                        continue
                     }
                     let number = state.withLock { state -> Int in
                         state.nextConnection += 1

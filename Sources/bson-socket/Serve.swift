@@ -16,6 +16,11 @@ struct Serve: ParsableCommand {
             to --reply (with --engine threads, on its own thread). Connection events go to standard error. SIGINT or SIGTERM stops the server: \
             it closes the listener and every connection, removes its Unix socket file, and exits 0.
 
+            Limits against hostile peers: a frame larger than --max-size is refused from its header; a \
+            frame must be complete --frame-timeout seconds (default 30) after its first byte; \
+            --idle-timeout closes connections that wait longer than that for their peer; beyond \
+            --max-connections, new connections are closed at once (--when-full refuse) or left waiting.
+
             --reply echo   sends every document back unchanged (byte for byte)
             --reply seed   answers {echo: <document>, server_time: <now>, status: "received"}
             """
@@ -37,11 +42,23 @@ struct Serve: ParsableCommand {
     @Option(help: "How to answer each document: echo or seed.")
     var reply: Reply = .echo
 
-    @Option(help: "How many connections are served at once; more wait until one ends.")
+    @Option(help: "How many connections are served at once.")
     var maxConnections: Int = 64
 
-    @Option(help: "Close a connection after this many seconds without a whole document (0: never).")
+    @Option(help: "A connection beyond --max-connections: refuse (closed at once) or wait (until one ends).")
+    var whenFull: WhenFull = .refuse
+
+    /// `--when-full`: the library's ``BSONServerFullPolicy`` as a command-line value.
+    enum WhenFull: String, ExpressibleByArgument, CaseIterable {
+        case refuse, wait
+        var policy: BSONServerFullPolicy { self == .refuse ? .refuse : .wait }
+    }
+
+    @Option(help: "Close a connection after waiting this many seconds for its peer (0: never).")
     var idleTimeout: Double = 0
+
+    @Option(help: "Close a connection whose frame is not complete this many seconds after its first byte (0: never).")
+    var frameTimeout: Double = 30
 
     @Option(help: "The largest document accepted, in bytes.")
     var maxSize: Int = BSONFrameLimits.defaultMaximumFrameLength
@@ -56,9 +73,15 @@ struct Serve: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must not be negative") }
+        guard frameTimeout >= 0, frameTimeout.isFinite else { throw ValidationError("--frame-timeout must not be negative") }
         guard maxSize >= BSONFrameLimits.minimumFrameLength, maxSize <= Int(Int32.max) else {
             throw ValidationError("--max-size must be between 5 and \(Int32.max)")
         }
+    }
+
+    /// Seconds from the command line as a duration; 0 means none.
+    static func duration(_ seconds: Double) -> Duration? {
+        seconds > 0 ? .microseconds(Int64((seconds * 1_000_000).rounded(.up))) : nil
     }
 
     func run() throws {
@@ -80,7 +103,9 @@ struct Serve: ParsableCommand {
             listener: listener,
             configuration: .init(
                 maxConnections: maxConnections,
-                idleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
+                whenFull: whenFull.policy,
+                idleTimeout: Self.duration(idleTimeout),
+                frameTimeout: Self.duration(frameTimeout),
                 frameLimits: BSONFrameLimits(maximumFrameLength: maxSize),
                 onEvent: { event in if !quiet { printError(event.description) } }
             ),
@@ -118,8 +143,10 @@ extension Serve {
         let configuration = BSONServer.Configuration(
             connection: BSONConnectionConfiguration(
                 frameLimits: BSONFrameLimits(maximumFrameLength: maxSize),
-                idleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil),
+                idleTimeout: Self.duration(idleTimeout),
+                readTimeout: Self.duration(frameTimeout)),
             maxConnections: maxConnections,
+            whenFull: whenFull.policy,
             onEvent: { event in if !quiet { printError(event.description) } })
         let (host, port, unix) = (host, port, unix)
         try runBlocking {
@@ -176,3 +203,4 @@ func runBlocking(_ body: @escaping @Sendable () async throws -> Void) throws {
     done.wait()
     try outcome.withLock { $0 }!.get()
 }
+

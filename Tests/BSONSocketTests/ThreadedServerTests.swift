@@ -75,9 +75,10 @@ struct ThreadedServerTests {
         for socket in sockets { #expect(try socket.recvObj() == nil) }
     }
 
-    @Test("connections over --max-connections wait until one ends")
+    @Test("with whenFull .wait, connections over maxConnections wait until one ends")
     func maxConnections() throws {
-        let server = BSONThreadedServer(listener: try .listen(port: 0), configuration: .init(maxConnections: 1)) { $0 }
+        let server = BSONThreadedServer(
+            listener: try .listen(port: 0), configuration: .init(maxConnections: 1, whenFull: .wait)) { $0 }
         server.start()
         defer { server.stop() }
         let first = try client(server)

@@ -7,7 +7,10 @@
 ///
 /// - keeps up to 3 header bytes in the state itself, allocates nothing until the 4th arrives,
 ///   then checks the announced length with ``BSONFraming/frameLength(announced:limits:)``;
-/// - allocates the frame's storage once, at the announced length, and copies the header in;
+/// - allocates the frame's storage as its bytes arrive, never ahead of them by more than
+///   ``initialReservation`` or the bytes already held (storage doubles as it fills, up to the
+///   announced length), so a header that promises 16 MiB costs 64 KiB until the peer sends
+///   the rest;
 /// - never takes more bytes than the current frame needs, so bytes after it stay with the
 ///   owner;
 /// - checks the terminator with ``BSONFraming/checkTerminator(ofFrame:)`` when the frame is
@@ -24,7 +27,7 @@ package struct BSONFrameReader: Sendable {
         /// significant first.
         case header(value: UInt32, count: Int)
         /// Collecting the body of a frame of `length` bytes; `frame` holds the bytes received
-        /// so far (header included) in storage reserved for all `length`.
+        /// so far (header included), in storage that grows as they arrive.
         case body(frame: [UInt8], length: Int)
         /// Only while a mutating method holds the frame outside the enum, so that the array
         /// stays uniquely referenced and grows in place; never observed from outside.
@@ -51,6 +54,10 @@ package struct BSONFrameReader: Sendable {
 
     /// The current state.
     package private(set) var state: State = .header(value: 0, count: 0)
+
+    /// The storage a frame gets when its header is complete: 64 KiB, or the announced length
+    /// when that is smaller. A header alone never makes the reader set aside more.
+    package static let initialReservation = 64 * 1024
 
     /// A reader at the start of a frame.
     package init() {}
@@ -141,9 +148,10 @@ package struct BSONFrameReader: Sendable {
             } catch {
                 return .rejectedHeader(error, consumed: consumed)
             }
-            // The one allocation of the frame, at the size its (now checked) header announced.
+            // Storage for the first bytes only: a hostile header must not make the reader set
+            // aside what it announces before the bytes arrive.
             var frame: [UInt8] = []
-            frame.reserveCapacity(length)
+            frame.reserveCapacity(Swift.min(length, Self.initialReservation))
             withUnsafeBytes(of: value.littleEndian) { frame.append(contentsOf: $0) }
             state = .body(frame: frame, length: length)
         }
@@ -152,6 +160,7 @@ package struct BSONFrameReader: Sendable {
         state = .transferring
         let take = min(length - frame.count, input.count - consumed)
         if take > 0 {
+            Self.grow(&frame, toHold: frame.count + take, length: length)
             frame.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[consumed..<(consumed + take)]))
             consumed += take
         }
@@ -179,7 +188,7 @@ package struct BSONFrameReader: Sendable {
         state = .transferring
         defer { state = .body(frame: frame, length: length) }
         var received = 0
-        // The storage was reserved at the announced length, so this never reallocates.
+        Self.grow(&frame, toHold: frame.count + wanted, length: length)
         try frame.append(addingCapacity: wanted) { (span: inout OutputSpan<UInt8>) throws(BSONError) in
             try span.withUnsafeMutableBufferPointer { (buffer, initialized) throws(BSONError) in
                 received = try receive(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<wanted])))
@@ -188,6 +197,14 @@ package struct BSONFrameReader: Sendable {
             }
         }
         return received
+    }
+
+    /// Makes room for `needed` bytes in a frame of `length`: at least doubling the storage
+    /// (so a large frame is copied a bounded number of times, about once in all), never
+    /// beyond `length`.
+    private static func grow(_ frame: inout [UInt8], toHold needed: Int, length: Int) {
+        guard frame.capacity < needed else { return }
+        frame.reserveCapacity(Swift.min(length, Swift.max(needed, frame.capacity * 2)))
     }
 
     /// If the current frame is whole: checks its terminator, returns the reader to the start

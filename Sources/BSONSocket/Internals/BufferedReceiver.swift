@@ -1,3 +1,5 @@
+import Glibc
+
 /// The receive state of a ``BSONSocket``: a read-ahead buffer, the frame being collected,
 /// and whether the stream has lost its place. Lives inside the socket's receive lock.
 ///
@@ -5,7 +7,7 @@
 /// buffered, one `recv` of up to ``capacity`` bytes refills the buffer, and frames are
 /// served from it, passed to the caller in place when a whole frame is buffered. A frame
 /// that still needs at least ``capacity`` bytes is read straight into its own storage
-/// (allocated once at the announced size) in calls of at most 32 KiB, never through the
+/// (which grows as the bytes arrive, see `BSONFrameReader`) in calls of at most 32 KiB, never through the
 /// buffer. `recvBytes` drains the buffer first, then receives straight into the caller's
 /// array.
 ///
@@ -14,6 +16,13 @@
 /// the reader. The next call resumes. Other failures inside a frame (reset, the peer
 /// closing, a bad header) set ``failure``; from then on frame receives throw
 /// ``BSONError/Code/unusable``.
+/// The frame timeout of a receive (see `BSONSocket.setFrameTimeout`), with the receive
+/// timeout that still limits each wait.
+struct FrameDeadline {
+    let frameTimeout: Duration
+    let receiveTimeout: Duration?
+}
+
 struct BufferedReceiver {
     /// The read-ahead buffer's size: 64 KiB.
     static let capacity = 64 * 1024
@@ -27,6 +36,9 @@ struct BufferedReceiver {
     private var streamPosition = 0
     /// Set when the stream lost its place; frame receives throw `.unusable` from then on.
     private(set) var failure: BSONError?
+    /// When the frame being collected was first seen waiting for more bytes (kept only while
+    /// a frame timeout applies; a resumed receive keeps the frame's original start).
+    private var frameBegan: ContinuousClock.Instant?
 
     /// The number of read-ahead bytes not yet handed out.
     var bufferedCount: Int { end - start }
@@ -40,6 +52,7 @@ struct BufferedReceiver {
     mutating func nextFrame(
         io: inout DescriptorIO,
         limits: BSONFrameLimits,
+        deadline: FrameDeadline? = nil,
         borrowed: (UnsafeRawBufferPointer) throws(BSONError) -> Void,
         owned: ([UInt8]) throws(BSONError) -> Void
     ) throws(BSONError) -> Bool {
@@ -95,6 +108,11 @@ struct BufferedReceiver {
             }
 
             // Nothing buffered: receive.
+            if reader.isAtFrameBoundary {
+                frameBegan = nil
+            } else if let deadline {
+                try waitInsideFrame(io: io, deadline: deadline)
+            }
             if reader.announcedLength != nil, reader.bytesNeeded >= Self.capacity {
                 // A large remainder goes straight into the frame's own storage.
                 let received: Int
@@ -177,7 +195,12 @@ struct BufferedReceiver {
     private mutating func refill(io: inout DescriptorIO) throws(BSONError) -> Int {
         precondition(bufferedCount == 0, "refill with bytes still buffered")
         if storage.count < Self.capacity {
-            storage = [UInt8](repeating: 0, count: Self.capacity)
+            // Not zero-filled: memory the system has not handed out yet stays unmapped until a
+            // receive writes it, so an idle connection holds address space, not resident
+            // pages. Only bytes a receive wrote (`start..<end`) are ever read.
+            storage = [UInt8](unsafeUninitializedCapacity: Self.capacity) { _, initialized in
+                initialized = Self.capacity
+            }
         }
         let activity = reader.isAtFrameBoundary ? "receiving the next frame" : "receiving the rest of a frame"
         let outcome = storage.withUnsafeMutableBytes { raw in
@@ -187,6 +210,51 @@ struct BufferedReceiver {
         start = 0
         end = received
         return received
+    }
+
+    /// With part of a frame held and a frame timeout set: waits (`poll`) for more bytes, at
+    /// most for the time the frame has left and for the receive timeout.
+    ///
+    /// - Throws: A resumable ``BSONError/Code/timedOut`` when the receive timeout expired
+    ///   first (the partial frame is kept, as after a `recv` timeout); a
+    ///   ``BSONError/Code/timedOut`` that loses the stream's place when the frame timeout
+    ///   expired.
+    private mutating func waitInsideFrame(io: DescriptorIO, deadline: FrameDeadline) throws(BSONError) {
+        let clock = ContinuousClock()
+        let now = clock.now
+        let began = frameBegan ?? now
+        frameBegan = began
+        let left = began.advanced(by: deadline.frameTimeout) - now
+        var wait = left
+        if let receive = deadline.receiveTimeout, receive < wait { wait = receive }
+        let ready: Bool
+        if left <= .zero {
+            ready = false
+        } else {
+            do throws(SystemErrno) {
+                ready = try Syscalls.poll(io.descriptor, events: Syscalls.pollIn, timeout: wait) != 0
+            } catch {
+                throw failedInsideFrame(
+                    error.bsonError("poll", while: "waiting for the rest of a frame on \(io.label)"), io: io)
+            }
+        }
+        if ready { return }
+        if wait < left {
+            // The receive timeout, as a `recv` would have reported it.
+            throw failedInsideFrame(
+                SystemErrno(EAGAIN).bsonError("recv", while: "receiving the rest of a frame on \(io.label)"), io: io)
+        }
+        let held = reader.receivedCount
+        let of = reader.announcedLength.map { "\($0)" } ?? "the 4 header"
+        let lost = BSONError(
+            .timedOut,
+            "the frame timeout (\(deadline.frameTimeout)) expired on \(io.label) with \(held) of \(of) bytes of the "
+                + "frame received; the partial frame was dropped and the stream has lost its place",
+            offset: held)
+        frameBegan = nil
+        _ = reader.abandonPartialFrame()  // its memory goes now
+        failure = lost
+        throw lost
     }
 
     /// The error for a receive that failed with part of a frame held: resumable ones keep

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The byte loops shared by every stream in the package: receive some, receive exactly,
 /// send everything. Works on a borrowed descriptor number; owns nothing.
 ///
@@ -125,10 +127,14 @@ struct DescriptorIO {
 }
 
 extension BSONError {
-    /// Whether a receive or send stopped without losing the connection: a timeout, or a
-    /// signal when EINTR is not retried. The same call may be made again.
+    /// Whether a receive or send stopped without losing the connection: a timeout of the
+    /// socket's own (`SO_RCVTIMEO`/`SO_SNDTIMEO`, reported as EAGAIN), or a signal when EINTR
+    /// is not retried. The same call may be made again.
+    ///
+    /// ETIMEDOUT is not one: the system gave up on the connection (retransmissions or
+    /// keep-alive probes went unanswered), so it is as final as a reset.
     var isResumable: Bool {
-        code == .timedOut || code == .interrupted
+        (code == .timedOut && errno != ETIMEDOUT) || code == .interrupted
     }
 
     /// This error with `note` added to its message; everything else kept.

@@ -38,6 +38,8 @@ package final class SyscallProbe: Sendable {
         case fail(errno: Int32)
         /// Make the call, but ask for at most this many bytes.
         case limit(Int)
+        /// Make the call, but ask for this many bytes fewer than the package did (at least 1).
+        case shorten(by: Int)
     }
 
     private struct State {
@@ -80,6 +82,8 @@ package final class SyscallProbe: Sendable {
             outcome = (-1, code)
         case .limit(let most):
             outcome = body(min(requested, most))
+        case .shorten(let fewer):
+            outcome = body(max(1, requested - fewer))
         case nil:
             outcome = body(requested)
         }
