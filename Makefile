@@ -57,7 +57,7 @@ release: deps
 	$(SWIFT) build -c release
 
 clean:
-	rm -rf .build $(PYBSON_VENV) $(PYMONGO_VENV)
+	rm -rf .build .build-asan .build-tsan $(PYBSON_VENV) $(PYMONGO_VENV)
 
 # The codec benchmark: our Swift codec against pymongo's C codec (and raw libbson from C),
 # in one interleaved run. Prints Markdown tables; writes Benchmarks/results/codec.json.
@@ -82,3 +82,31 @@ load-test: deps
 .PHONY: bench-transport
 bench-transport: deps venvs
 	$(PYTHON) Benchmarks/compare_transport.py --swift $(SWIFT)
+
+# Hostile peers at full size against `bson-socket serve`, both engines: 1,000 slow-loris frames
+# (16 MiB headers, then a byte a second), 10,000 idle connections, 1,000,000 minimal documents,
+# 200 garbage connections; prints the server's resident memory after each phase. Then the
+# in-process hostile suites with 5,000 idle connections. Release build; loopback only; bounded.
+.PHONY: hostile-test
+hostile-test: deps
+	$(SWIFT) build -c release --build-tests
+	BSON_SOCKET_HOSTILE=full $(SWIFT) test -c release --skip-build \
+		--filter 'HostileServeTests|HostilePeerTests|HostilePeerNIOTests'
+
+# The suite under AddressSanitizer, then under ThreadSanitizer, each in its own build folder
+# (.build-asan, .build-tsan). The Python interop suites are left out (they test the peers'
+# bytes, not our memory or threads), and under ThreadSanitizer the load test too (its
+# 10,000 connections take minutes there); the concurrent sendObj, threaded-server and NIO
+# server suites run under both.
+SANITIZE_SKIP := InteropTests
+.PHONY: test-sanitize test-asan test-tsan
+test-sanitize: test-asan test-tsan
+
+test-asan: deps
+	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
+	$(SWIFT) test --skip-build --scratch-path .build-asan --sanitize=address --skip '$(SANITIZE_SKIP)'
+
+test-tsan: deps
+	$(SWIFT) build --build-tests --scratch-path .build-tsan --sanitize=thread
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	$(SWIFT) test --skip-build --scratch-path .build-tsan --sanitize=thread --skip '$(SANITIZE_SKIP)|LoadTests'

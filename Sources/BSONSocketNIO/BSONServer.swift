@@ -287,8 +287,9 @@ public final class BSONServer: Sendable {
                     if !waits, let slots, !slots.tryAcquire() {
                         // Full: closed at once, so the peer learns it now and accepting goes on.
                         let peer = child.channel.remoteAddress.flatMap(BSONSocketAddress.init(nio:))?.description
-                        child.channel.close(promise: nil)
                         configuration.onEvent(.refused(peer: peer ?? "unknown peer", open: activeConnections))
+                        // Through the async channel, which must finish its writer itself.
+                        group.addTask { try? await child.executeThenClose { _, _ in } }
                         continue
                     }
                     let number = state.withLock { state -> Int in
