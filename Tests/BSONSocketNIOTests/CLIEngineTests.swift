@@ -106,4 +106,45 @@ struct CLIEngineTests {
             #expect(result.stdout == "{\"ok\":true}\n")
         }
     }
+
+    @Test("--when-full refuse closes a connection beyond --max-connections at once; wait holds it until a slot frees",
+          arguments: ["threads", "nio"], ["refuse", "wait"])
+    func whenFull(_ engine: String, _ policy: String) async throws {
+        try await offThePool { () async throws -> Void in
+            let server = try await ToolServer.start([
+                "--engine", engine, "--port", "0", "--max-connections", "1", "--when-full", policy,
+            ])
+            defer { server.child.stop() }
+            let port = server.port
+            try await onThread {
+                let first = try BSONSocket.connect(host: "127.0.0.1", port: port, timeout: .seconds(10))
+                defer { first.close() }
+                try first.setReceiveTimeout(.seconds(10))
+                try first.sendObj(["first": 1])
+                #expect(try first.recvObj() == ["first": 1])
+
+                let second = try BSONSocket.connect(host: "127.0.0.1", port: port, timeout: .seconds(10))
+                defer { second.close() }
+                try second.sendObj(["second": 1])
+                try second.setReceiveTimeout(.milliseconds(800))
+                let outcome = Result { () throws(BSONError) in try second.recvObj() }
+                if policy == "refuse" {
+                    switch outcome {
+                    case .success(let document): #expect(document == nil, "refused, not served")
+                    case .failure(let error): #expect(error.code == .connectionReset, "\(error)")
+                    }
+                } else {
+                    guard case .failure(let error) = outcome else {
+                        Issue.record("waiting, not refused or served: \(outcome)")
+                        return
+                    }
+                    #expect(error.code == .timedOut, "\(error)")
+                    first.close()
+                    try second.setReceiveTimeout(.seconds(10))
+                    #expect(try second.recvObj() == ["second": 1])
+                }
+            }
+            #expect(await server.stop() == 0)
+        }
+    }
 }
