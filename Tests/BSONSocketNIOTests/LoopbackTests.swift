@@ -265,10 +265,10 @@ struct LoopbackTests {
         }
     }
 
-    @Test("maxConnections: a second client waits until the first leaves")
+    @Test("maxConnections with whenFull .wait: a second client waits until the first leaves")
     func maxConnections() async throws {
         try await offThePool { () async throws -> Void in
-            let running = try await RunningServer(configuration: .init(maxConnections: 1))
+            let running = try await RunningServer(configuration: .init(maxConnections: 1, whenFull: .wait))
             let port = running.port
             let order = Lines()
             try await BSONClient.withConnection(port: port) { first in
