@@ -224,15 +224,30 @@ public final class BSONServer: Sendable {
             return !state.started
         }
         precondition(first, "BSONServer.run may be called only once")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.acceptAndServe(handler) }
-            group.addTask { await self.closeConnectionsAfterGrace() }
-            // Whichever ends first: serving (everything drained), or the grace period (every
-            // connection closed, so serving ends next).
-            try await group.next()
-            group.cancelAll()
-            try await group.waitForAll()
+        try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await self.acceptAndServe(handler)
+                    return true
+                }
+                group.addTask {
+                    await self.closeConnectionsAfterGrace()
+                    return false
+                }
+                // When the grace period ends first, every connection has been closed and the
+                // accept loop ends by itself once it has handed out (and closed) the
+                // connections still buffered. It is not cancelled: a cancelled iteration of the
+                // listening channel drops those connections unclosed, and SwiftNIO traps on
+                // them (apple/swift-nio#2637).
+                while let servingEnded = try await group.next() {
+                    if servingEnded { group.cancelAll() }
+                }
+            }
+        } onCancel: {
+            shutdown(gracePeriod: .zero)
+            closeOpenConnections()
         }
+        try Task.checkCancellation()
     }
 
     /// Serves every connection with `respond`'s answer to each document it receives: a
@@ -283,6 +298,12 @@ public final class BSONServer: Sendable {
                     guard let child else {
                         if waits { slots?.release() }
                         break
+                    }
+                    if isShuttingDown {
+                        // Accepted before the listening channel closed: closed unserved.
+                        if waits { slots?.release() }
+                        group.addTask { try? await child.executeThenClose { _, _ in } }
+                        continue
                     }
                     if !waits, let slots, !slots.tryAcquire() {
                         // Full: closed at once, so the peer learns it now and accepting goes on.
@@ -348,6 +369,10 @@ public final class BSONServer: Sendable {
         } catch {
             return
         }
+        closeOpenConnections()
+    }
+
+    private func closeOpenConnections() {
         let open = state.withLock { Array($0.connections.values) }
         for channel in open { channel.close(promise: nil) }
     }
