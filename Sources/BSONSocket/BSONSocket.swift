@@ -54,8 +54,8 @@ public final class BSONSocket: Sendable {
     let descriptorNumber: Int32
     /// Whether the socket is TCP (IPv4 or IPv6), so that TCP options apply.
     let isTCP: Bool
-    let receiveState = Mutex(BufferedReceiver())
-    let sendState = Mutex(SendState())
+    let receiveState = PackageMutex(BufferedReceiver())
+    let sendState = PackageMutex(SendState())
     private let retriesOnInterrupt = Atomic<Bool>(true)
     /// The frame timeout in nanoseconds, 0 for none (see ``setFrameTimeout(_:)``).
     private let frameTimeoutNanoseconds = Atomic<Int64>(0)

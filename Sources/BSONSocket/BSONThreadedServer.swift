@@ -109,7 +109,7 @@ public final class BSONThreadedServer: Sendable {
     public let listener: BSONListener
     private let configuration: Configuration
     private let handler: Handler
-    private let state = Mutex(State())
+    private let state = PackageMutex(State())
     private let slots: DispatchSemaphore
     private let finished = DispatchGroup()
 

@@ -9,11 +9,11 @@ final class AsyncSemaphore: Sendable {
         var waiters: [(ticket: Int, continuation: CheckedContinuation<Void, any Error>)] = []
     }
 
-    private let state: Mutex<State>
+    private let state: PackageMutex<State>
 
     init(permits: Int) {
         precondition(permits >= 0, "permits must not be negative")
-        state = Mutex(State(permits: permits))
+        state = PackageMutex(State(permits: permits))
     }
 
     /// Takes a permit, waiting for one if none is free.

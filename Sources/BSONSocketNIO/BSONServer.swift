@@ -101,7 +101,7 @@ public final class BSONServer: Sendable {
 
     private let serverChannel: NIOAsyncChannel<ChildChannel, Never>
     private let configuration: Configuration
-    private let state = Mutex(State())
+    private let state = PackageMutex(State())
     private let shutdownRequests: AsyncStream<Duration>
     private let shutdownContinuation: AsyncStream<Duration>.Continuation
 

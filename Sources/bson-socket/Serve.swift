@@ -187,7 +187,7 @@ enum Engine: String, ExpressibleByArgument, CaseIterable {
 /// Runs `body` on the concurrency pool and blocks the calling thread (the main thread of a
 /// synchronous command) until it finishes; rethrows its error.
 func runBlocking(_ body: @escaping @Sendable () async throws -> Void) throws {
-    let outcome = Mutex<Result<Void, any Error>?>(nil)
+    let outcome = PackageMutex<Result<Void, any Error>?>(nil)
     let done = DispatchSemaphore(value: 0)
     Task {
         let result: Result<Void, any Error>

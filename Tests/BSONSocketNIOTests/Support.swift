@@ -311,14 +311,14 @@ final class RunningServer: Sendable {
 
 /// The events a server reported.
 final class EventLog: Sendable {
-    private let storage = Mutex<[BSONServer.Event]>([])
+    private let storage = PackageMutex<[BSONServer.Event]>([])
     func append(_ event: BSONServer.Event) { storage.withLock { $0.append(event) } }
     var events: [BSONServer.Event] { storage.withLock { $0 } }
 }
 
 /// Lines appended from several tasks, in order.
 final class Lines: Sendable {
-    private let storage = Mutex<[String]>([])
+    private let storage = PackageMutex<[String]>([])
     func append(_ line: String) { storage.withLock { $0.append(line) } }
     var lines: [String] { storage.withLock { $0 } }
 }

@@ -19,7 +19,7 @@ struct HostilePeerTests {
     }
 
     final class EventLog: Sendable {
-        private let events = Mutex<[BSONThreadedServer.Event]>([])
+        private let events = PackageMutex<[BSONThreadedServer.Event]>([])
         func record(_ event: BSONThreadedServer.Event) { events.withLock { $0.append(event) } }
         var all: [BSONThreadedServer.Event] { events.withLock { $0 } }
         var failures: [BSONError] { all.compactMap { if case .failed(_, let error) = $0 { error } else { nil } } }

@@ -7,7 +7,7 @@ import Testing
 struct ThreadedServerTests {
     /// Collects the server's events for assertions.
     final class EventLog: Sendable {
-        private let events = Mutex<[BSONThreadedServer.Event]>([])
+        private let events = PackageMutex<[BSONThreadedServer.Event]>([])
         func record(_ event: BSONThreadedServer.Event) { events.withLock { $0.append(event) } }
         var all: [BSONThreadedServer.Event] { events.withLock { $0 } }
         var failures: [BSONError] {

@@ -96,7 +96,7 @@ private struct ReceivedClasses: Sendable {
 /// its result is collected within a deadline.
 private final class ScriptedServer<Value: Sendable>: Sendable {
     let listener: BSONListener
-    private let outcome = Mutex<Result<Value, PeerFailure>?>(nil)
+    private let outcome = PackageMutex<Result<Value, PeerFailure>?>(nil)
 
     init(_ script: @escaping @Sendable (BSONSocket) throws -> Value) throws {
         listener = try BSONListener.listen(host: "127.0.0.1", port: 0)

@@ -63,7 +63,7 @@ extension InteropTests {
                 let documents = (0..<100).map { Suites.pipeline($0, vary: true) }
                 // Megabytes in flight: sending on its own thread keeps both sides' buffers
                 // moving (BSONSocket allows one receiver alongside senders).
-                let sendError = Mutex<BSONError?>(nil)
+                let sendError = PackageMutex<BSONError?>(nil)
                 let sent = DispatchSemaphore(value: 0)
                 Thread.detachNewThread {
                     do throws(BSONError) {

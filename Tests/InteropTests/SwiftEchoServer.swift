@@ -37,10 +37,10 @@ struct ConnectionLog: Sendable {
 /// after another on a thread of its own: `recvObj`, record, `sendObj` the same document.
 final class SwiftEchoServer: Sendable {
     let listener: BSONListener
-    private let logs = Mutex<[ConnectionLog]>([])
+    private let logs = PackageMutex<[ConnectionLog]>([])
     private let finished = Atomic<Bool>(false)
     /// The connection being served, so that stop() can wake it.
-    private let current = Mutex<BSONSocket?>(nil)
+    private let current = PackageMutex<BSONSocket?>(nil)
 
     /// Starts listening (127.0.0.1 with a free port, or `unixPath`) and serving.
     init(_ transport: Transport, directory: TemporaryDirectory) throws {

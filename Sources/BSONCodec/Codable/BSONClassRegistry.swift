@@ -47,7 +47,7 @@ public final class BSONClassRegistry: Sendable {
         }
     }
 
-    private let types = Mutex<[String: any BSONClassNamed.Type]>([:])
+    private let types = PackageMutex<[String: any BSONClassNamed.Type]>([:])
 
     /// Creates a registry holding `types`, each under its ``BSONClassNamed/bsonClassName``.
     public init(_ types: [any BSONClassNamed.Type] = []) {

@@ -20,12 +20,12 @@ final class DescriptorOwner: Sendable {
         var released = false
     }
 
-    private let state: Mutex<State>
+    private let state: PackageMutex<State>
     /// For messages: "socket" or "listener".
     let noun: String
 
     init(descriptor: Int32, noun: String) {
-        state = Mutex(State(descriptor: descriptor))
+        state = PackageMutex(State(descriptor: descriptor))
         self.noun = noun
     }
 

@@ -14,7 +14,7 @@ import Synchronization
 ///   A `dup` of a lost descriptor has another number and is not covered.
 enum DescriptorRegistry {
     private final class SendLock: Sendable {
-        let mutex = Mutex(())
+        let mutex = PackageMutex(())
     }
 
     private struct SendLockEntry {
@@ -22,7 +22,7 @@ enum DescriptorRegistry {
         var users: Int
     }
 
-    private static let sendLocks = Mutex<[Int32: SendLockEntry]>([:])
+    private static let sendLocks = PackageMutex<[Int32: SendLockEntry]>([:])
 
     /// Runs `body` holding the send lock of `descriptor`.
     static func withSendLock<R>(_ descriptor: Int32, _ body: () throws(BSONError) -> R) throws(BSONError) -> R {
@@ -60,7 +60,7 @@ enum DescriptorRegistry {
         var reasons: [Direction: BSONError]
     }
 
-    private static let lostStreams = Mutex<[Int32: LostStream]>([:])
+    private static let lostStreams = PackageMutex<[Int32: LostStream]>([:])
 
     /// Marks the stream open on `descriptor` as lost in one direction.
     static func markLost(_ descriptor: Int32, _ direction: Direction, reason: BSONError) {

@@ -48,7 +48,7 @@ package final class SyscallProbe: Sendable {
         var plan: [DataSyscall: [Int: Fault]] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = PackageMutex(State())
 
     /// A probe with no records and no planned faults.
     package init() {}
@@ -97,7 +97,7 @@ package final class SyscallProbe: Sendable {
 
 /// Where probes are attached.
 package enum SyscallHooks {
-    private static let probes = Mutex<[Int32: SyscallProbe]>([:])
+    private static let probes = PackageMutex<[Int32: SyscallProbe]>([:])
     private static let attachedCount = Atomic<Int>(0)
 
     /// Attaches `probe` to `descriptor` while `body` runs.

@@ -147,7 +147,7 @@ final class Peer<Value: Sendable>: Sendable {
         var outcome: Result<Value, any Error>?
     }
 
-    private let state = Mutex<State>(State())
+    private let state = PackageMutex<State>(State())
     private let started = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 

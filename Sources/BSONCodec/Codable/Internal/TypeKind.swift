@@ -54,7 +54,7 @@ enum TypeKind: UInt8 {
         return .other
     }
 
-    private static let table = Mutex<[ObjectIdentifier: TypeKind]>([:])
+    private static let table = PackageMutex<[ObjectIdentifier: TypeKind]>([:])
 
     /// ``classify(_:)``, remembered for the life of the process (a type's kind never
     /// changes), so that each run pays for a conformance check only once per type.
