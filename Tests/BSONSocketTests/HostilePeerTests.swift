@@ -1,4 +1,4 @@
-@testable import BSONSocket
+import BSONSocket
 import Foundation
 import Glibc
 import Synchronization
