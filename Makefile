@@ -117,3 +117,11 @@ test-tsan: deps
 	$(SWIFT) build --build-tests --scratch-path .build-tsan $(TSAN_FLAGS)
 	SWIFT_BACKTRACE=enable=no TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	$(SWIFT) test --skip-build --scratch-path .build-tsan $(TSAN_FLAGS) --skip '$(SANITIZE_SKIP)|LoadTests'
+
+# Fuzzing (libFuzzer + AddressSanitizer): builds the targets of Fuzz/ and runs each for
+# SECONDS seconds (default 60), or RUNS executions; prints executions per target. Seeds are
+# in Fuzz/Corpus/, what the runs find goes to fuzz-out/ (ignored). See Fuzz/README.md.
+#   make fuzz SECONDS=300      make fuzz RUNS=10000000      make fuzz TARGETS=fuzz-view
+.PHONY: fuzz
+fuzz: deps
+	Fuzz/run.sh $(if $(SECONDS),--seconds $(SECONDS)) $(if $(RUNS),--runs $(RUNS)) $(TARGETS)

@@ -2,6 +2,19 @@
 /// hexadecimal subtypes, UUIDs and ISO-8601 dates. Pure Swift, no allocation beyond the
 /// result.
 enum ExtendedJSONFormats {
+    // MARK: Regular-expression options
+
+    /// The option characters of a regular expression in ascending order, as Extended JSON
+    /// requires them. Whole Unicode scalars are sorted, not UTF-8 bytes: sorting the bytes
+    /// of a character outside ASCII would tear it apart and turn the options into invalid
+    /// UTF-8 (repaired to U+FFFD, silently changing the value). For ASCII options the two
+    /// orders are the same.
+    static func sortedRegexOptions(_ options: String) -> String {
+        var sorted = String.UnicodeScalarView()
+        sorted.append(contentsOf: options.unicodeScalars.sorted())
+        return String(sorted)
+    }
+
     // MARK: Doubles
 
     /// The shortest decimal text that reads back as exactly `value` (which must be finite).

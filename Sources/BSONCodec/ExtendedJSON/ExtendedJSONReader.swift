@@ -344,7 +344,7 @@ struct ExtendedJSONReader {
             throw error("regular expression options cannot contain a NUL character", at: options.offset)
         }
         // BSON stores the option letters in alphabetical order.
-        return BSONRegex(pattern: patternText, options: String(decoding: optionsText.utf8.sorted(), as: UTF8.self))
+        return BSONRegex(pattern: patternText, options: ExtendedJSONFormats.sortedRegexOptions(optionsText))
     }
 
     private func date(_ node: JSONNode) throws(BSONError) -> BSONDatetime {

@@ -90,7 +90,7 @@ struct ExtendedJSONWriter {
             output.append(UInt8(ascii: ","))
             writeKey("options")
             // The specification requires the option letters in alphabetical order.
-            writeString(String(decoding: regex.options.utf8.sorted(), as: UTF8.self))
+            writeString(ExtendedJSONFormats.sortedRegexOptions(regex.options))
             output.append(UInt8(ascii: "}"))
             closeWrapper()
         case .dbPointer(let pointer):
