@@ -49,19 +49,39 @@ let package = Package(
             dependencies: ["FuzzSupport", .product(name: "BSONCodec", package: "swift-bson-socket")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "FramesModel",
+            dependencies: [
+                "FuzzSupport",
+                .product(name: "BSONCodec", package: "swift-bson-socket"),
+                .product(name: "BSONSocket", package: "swift-bson-socket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "fuzz-frames",
             dependencies: [
                 "FuzzSupport",
+                "FramesModel",
+                .product(name: "BSONCodec", package: "swift-bson-socket"),
+                .product(name: "BSONSocket", package: "swift-bson-socket"),
+            ],
+            // Without SwiftPM's own `-package-name` (this package's), the one above counts.
+            packageAccess: false,
+            swiftSettings: framesSettings
+        ),
+        .executableTarget(
+            name: "fuzz-frames-nio",
+            dependencies: [
+                "FuzzSupport",
+                "FramesModel",
                 .product(name: "BSONCodec", package: "swift-bson-socket"),
                 .product(name: "BSONSocket", package: "swift-bson-socket"),
                 .product(name: "BSONSocketNIO", package: "swift-bson-socket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
-            // Without SwiftPM's own `-package-name` (this package's), the one above counts.
-            packageAccess: false,
-            swiftSettings: framesSettings
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "fuzz-ejson",

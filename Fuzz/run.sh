@@ -20,10 +20,10 @@ while [ $# -gt 0 ]; do
         --seconds) SECS="$2"; shift 2 ;;
         --runs) RUNS="$2"; shift 2 ;;
         fuzz-*) TARGETS+=("$1"); shift ;;
-        *) echo "usage: $0 [--seconds N] [--runs N] [fuzz-decode|fuzz-view|fuzz-frames|fuzz-ejson ...]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--seconds N] [--runs N] [fuzz-decode|fuzz-view|fuzz-frames|fuzz-frames-nio|fuzz-ejson ...]" >&2; exit 2 ;;
     esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz-decode fuzz-view fuzz-frames fuzz-ejson)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz-decode fuzz-view fuzz-frames fuzz-frames-nio fuzz-ejson)
 # Default 60 s; with only a run count, the time is still bounded (at 6 hours).
 if [ -z "$SECS" ]; then if [ "$RUNS" = -1 ]; then SECS=60; else SECS=21600; fi; fi
 
@@ -45,14 +45,18 @@ for target in "${TARGETS[@]}"; do
     mkdir -p "$OUT/$target"
     extra=()
     # Framing needs no long inputs: short ones run faster.
-    if [ "$target" = fuzz-frames ]; then extra+=(-max_len=1024); else extra+=(-max_len=4096); fi
+    seeds="$ROOT/Fuzz/Corpus/$target"
+    case "$target" in
+        fuzz-frames|fuzz-frames-nio) extra+=(-max_len=1024); seeds="$ROOT/Fuzz/Corpus/fuzz-frames" ;;
+        *) extra+=(-max_len=4096) ;;
+    esac
     if [ "$target" = fuzz-ejson ]; then extra+=(-dict="$ROOT/Fuzz/ejson.dict"); fi
     echo "running $target for at most ${SECS}s$([ "$RUNS" = -1 ] || echo " or $RUNS executions")"
     rc=0
     # The Swift runtime's own crash handler is off so that libFuzzer reports the crash.
     SWIFT_BACKTRACE=enable=no timeout $((SECS + 120)) "$BIN/$target" \
         -max_total_time="$SECS" -runs="$RUNS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        "${extra[@]}" -artifact_prefix="$OUT/$target-" "$OUT/$target" "$ROOT/Fuzz/Corpus/$target" \
+        "${extra[@]}" -artifact_prefix="$OUT/$target-" "$OUT/$target" "$seeds" \
         > "$OUT/$target.log" 2>&1 || rc=$?
     execs=$(grep -a 'stat::number_of_executed_units' "$OUT/$target.log" | awk '{print $2}' | tail -n 1)
     rate=$(grep -a 'stat::average_exec_per_sec' "$OUT/$target.log" | awk '{print $2}' | tail -n 1)
