@@ -15,6 +15,9 @@ PYBSON_VENV := .venv-pybson
 PYMONGO_VENV := .venv-pymongo
 PYBSON_VERSION := 0.5.10
 PYMONGO_VERSION := 4.20.1
+# matplotlib for the benchmark report's bar charts (bench-results/report.png).
+BENCH_VENV := .venv-bench
+MATPLOTLIB_VERSION := 3.11.2
 
 .PHONY: demo test deps venvs build release clean
 
@@ -57,7 +60,7 @@ release: deps
 	$(SWIFT) build -c release
 
 clean:
-	rm -rf .build .build-asan .build-tsan $(PYBSON_VENV) $(PYMONGO_VENV)
+	rm -rf .build .build-asan .build-tsan $(PYBSON_VENV) $(PYMONGO_VENV) $(BENCH_VENV)
 
 # The codec benchmark: our Swift codec against pymongo's C codec (and raw libbson from C),
 # in one interleaved run. Prints Markdown tables; writes Benchmarks/results/codec.json.
@@ -125,3 +128,29 @@ test-tsan: deps
 .PHONY: fuzz
 fuzz: deps
 	Fuzz/run.sh $(if $(SECONDS),--seconds $(SECONDS)) $(if $(RUNS),--runs $(RUNS)) $(TARGETS)
+
+# The benchmark suite and its report: codec tasks (BSONBench style) and transport tasks, our
+# Swift code against pymongo, py-bson, libbson (from Swift and from C) and Foundation's JSON,
+# in one interleaved run. Writes bench-results/results.json, report.md and report.png.
+#   make bench            the full run
+#   make bench QUICK=1    fewer rounds and operations: under 3 minutes once built
+.PHONY: bench bench-check bench-thresholds
+bench: deps venvs $(BENCH_VENV)/.installed
+	$(PYTHON) Benchmarks/bench.py $(if $(QUICK),--quick) --swift $(SWIFT)
+
+$(BENCH_VENV)/.installed:
+	rm -rf $(BENCH_VENV)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check matplotlib==$(MATPLOTLIB_VERSION)
+	touch $@
+
+# The ordo-one/package-benchmark suite (Benchmarks/Benchmarks/CodecBenchmarks) against the
+# static p90 thresholds in Benchmarks/Thresholds/: fails when a benchmark's p90 moves past
+# its tolerance (malloc counts: 2 %; CPU time and throughput: 60 %; wall clock: 150 %).
+bench-check: deps
+	cd Benchmarks && $(SWIFT) package --scratch-path .build-bench benchmark thresholds check --path Thresholds
+
+# Records new p90 thresholds (after a deliberate change; commit Benchmarks/Thresholds/).
+bench-thresholds: deps
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory --scratch-path .build-bench \
+		benchmark thresholds update --path Thresholds

@@ -20,6 +20,9 @@ let package = Package(
         .package(name: "swift-bson-socket", path: "../"),
         // The malloc interposer gives the malloc counts; the other default trait (the ARC
         // runtime interposer of Swift 6.3) is left off.
+        // Already in the graph through the root package; named here because transport-bench
+        // builds its NIO receiver from NIO's bootstrap and our BSON pipeline handlers.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -46,8 +49,25 @@ let package = Package(
             name: "transport-bench",
             dependencies: [
                 .product(name: "BSONSocket", package: "swift-bson-socket"),
+                .product(name: "BSONSocketNIO", package: "swift-bson-socket"),
                 .product(name: "BSONCodec", package: "swift-bson-socket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // libbson for the "raw libbson from Swift" contender only: a benchmark-local module map
+        // (the library's own CLibBSON is not a product, and stays private to BSONCodec).
+        .systemLibrary(
+            name: "CLibBSONBench",
+            pkgConfig: "libbson-1.0",
+            providers: [.apt(["libbson-dev", "pkg-config"])]
+        ),
+        // The codec ceiling: libbson's iterator and append functions driven from Swift, with
+        // no Swift values in between (bench.py drives it like c/libbson_codec.c).
+        .executableTarget(
+            name: "libbson-swift",
+            dependencies: ["CLibBSONBench"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -55,6 +75,7 @@ let package = Package(
             dependencies: [
                 "CodecBenchSupport",
                 .product(name: "BSONCodec", package: "swift-bson-socket"),
+                .product(name: "BSONSocket", package: "swift-bson-socket"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/CodecBenchmarks",

@@ -351,17 +351,24 @@ static int check_rebuild(const document_t *doc) {
 
 /* Times `ops` operations of `task` on `doc` after `warmup` untimed ones, by the wall clock
  * (returned) and by this thread's CPU time (in *cpu_ns); -1 on failure. */
+/* The malloc-call counter of malloc_count.c when bench.py preloads it (weak: absent otherwise). */
+extern uint64_t bench_malloc_count(void) __attribute__((weak));
+static int64_t g_mallocs = -1;
+
 static int64_t measure(enum task task, const document_t *doc, long ops, long warmup, int64_t *cpu_ns) {
     int64_t start, start_cpu;
+    uint64_t mallocs_before;
     for (long n = 0; n < warmup; n++) {
         if (run_once(task, doc) != 0) return -1;
     }
+    mallocs_before = bench_malloc_count ? bench_malloc_count() : 0;
     start = now_ns(CLOCK_MONOTONIC);
     start_cpu = now_ns(CLOCK_THREAD_CPUTIME_ID);
     for (long n = 0; n < ops; n++) {
         if (run_once(task, doc) != 0) return -1;
     }
     *cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID) - start_cpu;
+    g_mallocs = bench_malloc_count ? (int64_t)(bench_malloc_count() - mallocs_before) : -1;
     return now_ns(CLOCK_MONOTONIC) - start;
 }
 
@@ -387,8 +394,9 @@ static int serve(const document_t *docs, const char *const *names) {
         } else if ((ns = measure((enum task)task, &docs[doc], ops, warmup, &cpu_ns)) < 0) {
             printf("{\"error\": \"%s/%s failed on a valid document\"}\n", task_names[task], names[doc]);
         } else {
-            printf("{\"side\": \"c\", \"task\": \"%s/%s\", \"ops\": %ld, \"ns\": %" PRId64 ", \"cpu_ns\": %" PRId64 "}\n",
-                   task_names[task], names[doc], ops, ns, cpu_ns);
+            printf("{\"side\": \"c\", \"task\": \"%s/%s\", \"ops\": %ld, \"ns\": %" PRId64 ", \"cpu_ns\": %" PRId64
+                   ", \"mallocs\": %" PRId64 "}\n",
+                   task_names[task], names[doc], ops, ns, cpu_ns, g_mallocs);
         }
         fflush(stdout);
     }

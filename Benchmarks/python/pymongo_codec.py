@@ -35,14 +35,35 @@ def load(data_dir):
     return documents
 
 
+def malloc_counter():
+    """bench_malloc_count() of c/malloc_count.c when bench.py preloads it, else None."""
+    try:
+        import ctypes
+        counter = ctypes.CDLL(None).bench_malloc_count
+    except (OSError, AttributeError):
+        return None
+    counter.restype = ctypes.c_uint64
+    return counter
+
+
+MALLOCS = malloc_counter()
+
+
 def timed(operation, argument, ops, warmup):
     """(wall-clock ns, this thread's CPU ns) of `ops` operations after `warmup` untimed."""
+    return timed_counting(operation, argument, ops, warmup)[:2]
+
+
+def timed_counting(operation, argument, ops, warmup):
+    """(wall ns, CPU ns, malloc calls or None) of `ops` operations after `warmup` untimed."""
     for _ in range(warmup):
         operation(argument)
+    before = MALLOCS() if MALLOCS else 0
     start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
     for _ in range(ops):
         operation(argument)
-    return time.perf_counter_ns() - start, time.thread_time_ns() - start_cpu
+    ns, cpu_ns = time.perf_counter_ns() - start, time.thread_time_ns() - start_cpu
+    return ns, cpu_ns, (MALLOCS() - before if MALLOCS else None)
 
 
 def serve(documents, decode, encode):
@@ -64,8 +85,11 @@ def serve(documents, decode, encode):
         except (KeyError, IndexError, ValueError):
             print(json.dumps({"error": f"bad request: {line.strip()}"}), flush=True)
             continue
-        ns, cpu_ns = timed(operation, argument, ops, warmup)
-        print(json.dumps({"side": "pymongo", "task": words[0], "ops": ops, "ns": ns, "cpu_ns": cpu_ns}), flush=True)
+        ns, cpu_ns, mallocs = timed_counting(operation, argument, ops, warmup)
+        record = {"side": "pymongo", "task": words[0], "ops": ops, "ns": ns, "cpu_ns": cpu_ns}
+        if mallocs is not None:
+            record["mallocs"] = mallocs
+        print(json.dumps(record), flush=True)
 
 
 def main():

@@ -13,20 +13,37 @@
 // For the comparison with pymongo and with raw libbson, see ../../compare_codec.py.
 
 import BSONCodec
+import BSONSocket
 import Benchmark
 import CodecBenchSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+import Foundation
 
 /// Operations per benchmark iteration (the driver-benchmark specification's count).
 let operationsPerIteration = 10_000
 
 let benchmarks: @Sendable () -> Void = {
+    // Static p90 thresholds live in Benchmarks/Thresholds/ (`make bench-thresholds` writes
+    // them, `make bench-check` compares a new run with them). The tolerances below say how
+    // far a p90 may move before the check fails: malloc counts are deterministic, so they
+    // are tight; times are loose, because this suite runs on shared 2-core machines where a
+    // neighbour's load moves wall-clock figures by tens of percent.
     Benchmark.defaultConfiguration = .init(
-        metrics: [.throughput, .wallClock, .mallocCountTotal],
+        metrics: [.throughput, .wallClock, .cpuTotal, .mallocCountTotal],
         timeUnits: .milliseconds,
         warmupIterations: 1,
         scalingFactor: .one,
         maxDuration: .seconds(2),
-        maxIterations: 20
+        maxIterations: 20,
+        thresholds: [
+            .mallocCountTotal: .init(relative: [.p90: 2.0], absolute: [.p90: 200]),
+            .cpuTotal: .init(relative: [.p90: 60.0]),
+            .wallClock: .init(relative: [.p90: 150.0]),
+            .throughput: .init(relative: [.p90: 60.0]),
+        ]
     )
 
     let documents: [DriverBenchDocument]
@@ -35,6 +52,8 @@ let benchmarks: @Sendable () -> Void = {
     } catch {
         fatalError("cannot load the driver-benchmark documents from \(DriverBenchData.directory): \(error)")
     }
+
+    transportBenchmarks()
 
     for entry in documents {
         let bytes = entry.bytes
@@ -50,6 +69,29 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("encode \(label)") { (benchmark: Benchmark) throws in
             for _ in 0..<operationsPerIteration {
                 blackHole(try document.encoded())
+            }
+        }
+
+        // The lazy view's decode: every element checked, no value built.
+        Benchmark("view decode \(label)") { (benchmark: Benchmark) throws in
+            for _ in 0..<operationsPerIteration {
+                let view = try BSONView(bytes: bytes)
+                try view.validate()
+                blackHole(view)
+            }
+        }
+
+        // Foundation's JSON on the same data as relaxed Extended JSON text.
+        let json = Data(document.extendedJSON(.relaxed).utf8)
+        let object = try! JSONSerialization.jsonObject(with: json)
+        Benchmark("JSONSerialization decode \(label)") { (benchmark: Benchmark) throws in
+            for _ in 0..<operationsPerIteration {
+                blackHole(try JSONSerialization.jsonObject(with: json))
+            }
+        }
+        Benchmark("JSONSerialization encode \(label)") { (benchmark: Benchmark) throws in
+            for _ in 0..<operationsPerIteration {
+                blackHole(try JSONSerialization.data(withJSONObject: object))
             }
         }
 
@@ -70,6 +112,8 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
 
+        codableBenchmarks(entry, label: label)
+
         // The eager path the view replaces: decode everything, then subscript (the last
         // key, the view's slowest case).
         let lastKey = entry.keys[entry.keys.count - 1]
@@ -78,6 +122,36 @@ let benchmarks: @Sendable () -> Void = {
                 let decoded = try BSONDocument(bytes: bytes)
                 blackHole(decoded[lastKey])
             }
+        }
+    }
+}
+
+/// Codable: the document's bytes into its Swift model with `BSONDecoder`, and back with
+/// `BSONEncoder` (the models of CodecBenchSupport encode to exactly the document's bytes).
+func codableBenchmarks(_ entry: DriverBenchDocument, label: String) {
+    switch entry.name {
+    case "flat": codableBenchmarks(entry, label: label, as: FlatBench.self)
+    case "deep": codableBenchmarks(entry, label: label, as: DeepBench.self)
+    case "full": codableBenchmarks(entry, label: label, as: FullBench.self)
+    default: break
+    }
+}
+
+func codableBenchmarks<Model: Codable>(_ entry: DriverBenchDocument, label: String, as type: Model.Type) {
+    let bytes = entry.bytes
+    let decoder = BSONDecoder()
+    let encoder = BSONEncoder()
+    guard let model = try? decoder.decode(Model.self, from: bytes) else {
+        fatalError("\(Model.self) cannot read \(entry.name)_bson")
+    }
+    Benchmark("codable decode \(label)") { (benchmark: Benchmark) throws in
+        for _ in 0..<operationsPerIteration {
+            blackHole(try decoder.decode(Model.self, from: bytes))
+        }
+    }
+    Benchmark("codable encode \(label)") { (benchmark: Benchmark) throws in
+        for _ in 0..<operationsPerIteration {
+            blackHole(try encoder.encode(model))
         }
     }
 }

@@ -51,6 +51,16 @@ func makeTasks(_ documents: [DriverBenchDocument]) throws -> [Task] {
         tasks.append(Task(name: "validate/\(entry.name)", document: entry.name) { count in
             for _ in 0..<count { try BSONDocument.validate(bytes: bytes) }
         })
+        // The lazy view's "decode": the view over the received bytes, every element checked
+        // as strictly as the full decode, no value materialised (values come on demand).
+        tasks.append(Task(name: "view-decode/\(entry.name)", document: entry.name) { count in
+            for _ in 0..<count {
+                let view = try BSONView(bytes: bytes)
+                try view.validate()
+                sink(view)
+            }
+        })
+        tasks += try jsonTasks(entry)
     }
     for entry in documents {
         tasks += try codableTasks(entry)
@@ -118,10 +128,46 @@ func codableTasks<Model: Codable & Equatable>(_ entry: DriverBenchDocument, as t
     ]
 }
 
+/// Foundation's JSON on the same data as JSON: the document as relaxed Extended JSON text
+/// (what a JSON API would carry), parsed with `JSONSerialization` into Foundation objects and
+/// written back; and the document's Swift model through `JSONDecoder`/`JSONEncoder` where the
+/// model has a JSON form that reads back equal (deep only: the flat and full models hold BSON
+/// types whose Codable form needs BSONEncoder; those rows are left out, and the report says so).
+func jsonTasks(_ entry: DriverBenchDocument) throws -> [Task] {
+    let text = Data(entry.document.extendedJSON(.relaxed).utf8)
+    let object = try JSONSerialization.jsonObject(with: text)
+    var tasks = [
+        Task(name: "jsonserialization-decode/\(entry.name)", document: entry.name) { count in
+            for _ in 0..<count { sink(try JSONSerialization.jsonObject(with: text)) }
+        },
+        Task(name: "jsonserialization-encode/\(entry.name)", document: entry.name) { count in
+            for _ in 0..<count { sink(try JSONSerialization.data(withJSONObject: object)) }
+        },
+    ]
+    if entry.name == "deep" {
+        let model = try BSONDecoder().decode(DeepBench.self, from: entry.bytes)
+        let json = try JSONEncoder().encode(model)
+        guard try JSONDecoder().decode(DeepBench.self, from: json) == model else {
+            throw UsageError(description: "DeepBench does not read back from JSON")
+        }
+        let decoder = JSONDecoder()
+        let encoder = JSONEncoder()
+        tasks.append(Task(name: "jsoncodable-decode/\(entry.name)", document: entry.name) { count in
+            for _ in 0..<count { sink(try decoder.decode(DeepBench.self, from: json)) }
+        })
+        tasks.append(Task(name: "jsoncodable-encode/\(entry.name)", document: entry.name) { count in
+            for _ in 0..<count { sink(try encoder.encode(model)) }
+        })
+    }
+    return tasks
+}
+
 /// Nanoseconds of wall-clock time and of this thread's CPU time.
 struct Timing {
     var wall: Int64
     var cpu: Int64
+    /// Malloc calls during the timed operations; -1 when not counted.
+    var mallocs: Int64 = -1
 
     static func now() -> Timing {
         var wall = timespec()
@@ -134,17 +180,27 @@ struct Timing {
     }
 }
 
-/// Runs `warmup` untimed operations, then `ops` timed ones; returns the time they took.
+/// The malloc-call counter of c/malloc_count.c when bench.py preloads it, else nil.
+let mallocCounter: (@convention(c) () -> UInt64)? = {
+    guard let symbol = dlsym(nil, "bench_malloc_count") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) () -> UInt64).self)
+}()
+
+/// Runs `warmup` untimed operations, then `ops` timed ones; returns the time they took
+/// (and the malloc calls they made, when the counter is preloaded).
 func measure(_ task: Task, ops: Int, warmup: Int) throws -> Timing {
     try task.body(warmup)
+    let mallocsBefore = mallocCounter?() ?? 0
     let start = Timing.now()
     try task.body(ops)
     let end = Timing.now()
-    return Timing(wall: end.wall - start.wall, cpu: end.cpu - start.cpu)
+    let mallocs = mallocCounter.map { Int64($0() - mallocsBefore) } ?? -1
+    return Timing(wall: end.wall - start.wall, cpu: end.cpu - start.cpu, mallocs: mallocs)
 }
 
 func resultLine(_ task: Task, ops: Int, time: Timing) -> String {
-    "{\"side\": \"swift\", \"task\": \"\(task.name)\", \"ops\": \(ops), \"ns\": \(time.wall), \"cpu_ns\": \(time.cpu)}\n"
+    "{\"side\": \"swift\", \"task\": \"\(task.name)\", \"ops\": \(ops), \"ns\": \(time.wall), \"cpu_ns\": \(time.cpu)"
+        + (time.mallocs >= 0 ? ", \"mallocs\": \(time.mallocs)}\n" : "}\n")
 }
 
 /// Writes straight to the file descriptor, so that a driver reading the pipe sees each line
@@ -202,6 +258,13 @@ func main() throws {
         }
     case "list":
         for task in tasks { print(task.name) }
+    case "json-sizes":
+        // Bytes of the JSON text each JSON task reads or writes, per document.
+        var sizes: [String: Int] = [:]
+        for entry in documents { sizes[entry.name] = Data(entry.document.extendedJSON(.relaxed).utf8).count }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(sizes), as: UTF8.self))
     case "keys":
         var keys: [String: [String: String]] = [:]
         for entry in documents {

@@ -11,6 +11,11 @@
 //                                             the decode alone, no socket
 //   transport-bench once MODE ADDRESS SET COUNT
 //                             one receive with no warm-up, then exit (for perf stat / strace)
+//       recv nio ADDRESS SET COUNT WARMUP     the same stream through a SwiftNIO pipeline
+//       verify nio ADDRESS SET COUNT OUTPUT
+//       nio-ping ADDRESS COUNT WARMUP         ping-pong with BSONClient.request
+//   transport-bench nio-echo-server
+//                             BSONServer echo on 127.0.0.1; prints `port N`; runs until stdin ends
 //   transport-bench echo-server
 //                             BSONThreadedServer echo on 127.0.0.1; prints `port N`; runs
 //                             until stdin ends
@@ -32,6 +37,28 @@ func serve(smallSet: String) throws {
         let words = line.split(separator: " ").map(String.init)
         do {
             switch words.first {
+            case "recv" where words.count == 6 && words[1] == "nio":
+                guard let set = Int(words[3]), let count = Int(words[4]), let warmup = Int(words[5]), count > 0, warmup >= 0
+                else { throw UsageError(description: "bad request") }
+                let time = try nioReceive(address: try Address(words[2]), set: set, count: count, warmup: warmup)
+                emitLine(
+                    "{\"side\": \"swift\", \"task\": \"nio\", \"docs\": \(count), \"ns\": \(time.wall), "
+                        + "\"cpu_ns\": \(time.cpu)}")
+            case "verify" where words.count == 6 && words[1] == "nio":
+                guard let set = Int(words[3]), let count = Int(words[4]), count > 0 else {
+                    throw UsageError(description: "bad request")
+                }
+                try nioVerify(address: try Address(words[2]), set: set, count: count, output: words[5])
+                emitLine("{\"side\": \"swift\", \"task\": \"verify-nio\", \"ok\": true}")
+            case "nio-ping" where words.count == 4:
+                guard let count = Int(words[2]), let warmup = Int(words[3]), count > 0, warmup >= 0 else {
+                    throw UsageError(description: "bad request")
+                }
+                let samples = try nioPingPong(
+                    address: try Address(words[1]), documents: documents, count: count, warmup: warmup)
+                emitLine(
+                    "{\"side\": \"swift\", \"task\": \"ping\", \"samples_ns\": ["
+                        + samples.map(String.init).joined(separator: ",") + "]}")
             case "recv" where words.count == 6:
                 guard let mode = ReceiveMode(rawValue: words[1]), let set = Int(words[3]), let count = Int(words[4]),
                     let warmup = Int(words[5]), count > 0, warmup >= 0
@@ -83,6 +110,18 @@ func main() throws {
             let frames = try DocumentSet.generate(name, count: count)
             try Data(frames.joined()).write(to: URL(fileURLWithPath: path))
         }
+    case "generate-wrapped" where arguments.count == 4:
+        // FILE PER_ENVELOPE COUNT: COUNT envelopes of PER_ENVELOPE field-rich documents each
+        // (62 gives documents of about 64 KiB).
+        guard let per = Int(arguments[2]), let count = Int(arguments[3]), per > 0, count > 0 else {
+            throw UsageError(description: "usage: transport-bench generate-wrapped FILE PER_ENVELOPE COUNT")
+        }
+        var rng = SplitMix64(seed: 0x5EED_0003)
+        var frames: [[UInt8]] = []
+        for index in 0..<count {
+            frames.append(try DocumentSet.largeDocument(index, &rng, count: per).encoded())
+        }
+        try Data(frames.joined()).write(to: URL(fileURLWithPath: arguments[1]))
     case "serve" where arguments.count == 2:
         try serve(smallSet: arguments[1])
     case "once" where arguments.count == 5:
@@ -93,6 +132,8 @@ func main() throws {
         emitLine("{\"side\": \"swift\", \"task\": \"\(mode.rawValue)\", \"docs\": \(count), \"ns\": \(time.wall)}")
     case "echo-server" where arguments.count == 1:
         try runEchoServer()
+    case "nio-echo-server" where arguments.count == 1:
+        try runNIOEchoServer()
     default:
         throw UsageError(
             description: "usage: transport-bench generate SMALL LARGE [N M] | serve SMALL | once MODE ADDRESS SET COUNT | echo-server")
