@@ -105,10 +105,10 @@ STREAM = [
     ("pymongo-unix", "pymongo", "obj", "unix", "pymongo: Python framing + bson.decode", 0.4),
     ("pybson", "pybson", "obj", "tcp", "py-bson: sock.recvobj()", 0.04),
     ("pybson-unix", "pybson", "obj", "unix", "py-bson: sock.recvobj()", 0.04),
-    ("ours-borrow", "swift", "borrow", "tcp", "ours, framing only: withReceivedFrame", 2.0),
-    ("ours-frame", "swift", "frame", "tcp", "ours, framing only: recvFrame() to [UInt8]", 2.0),
-    ("c-frame", "c", "frame", "tcp", "C, framing only: exact reads (floor)", 2.0),
-    ("c-buffered", "c", "buffered", "tcp", "C, framing only: 64 KiB read-ahead", 2.0),
+    ("ours-borrow", "swift", "borrow", "tcp", "ours, framing only: withReceivedFrame", 10.0),
+    ("ours-frame", "swift", "frame", "tcp", "ours, framing only: recvFrame() to [UInt8]", 10.0),
+    ("c-frame", "c", "frame", "tcp", "C, framing only: exact reads (floor)", 3.0),
+    ("c-buffered", "c", "buffered", "tcp", "C, framing only: 64 KiB read-ahead", 10.0),
 ]
 PING = [
     ("ours", "swift", "ping", "swift", "ours: sendObj + recvObj ↔ BSONThreadedServer"),
@@ -565,6 +565,35 @@ def goals(codec, transport):
     return out
 
 
+def context_lines(transport):
+    """Like-for-like figures beside the goals: the C floor against the same Python receivers
+    (what any receiver that decodes with libbson reaches here), and our read-ahead framing
+    against C's read-ahead framing."""
+    def row(kind, ident):
+        return next(r for r in transport["stream_rows"] if r["kind"] == kind and r["id"] == ident)
+
+    lines = []
+    for kind in ("rich1k", "tweet"):
+        c = row(kind, "c-decode")
+        ours = row(kind, "ours-obj")
+        lines.append(f"- {kind}: the C floor (exact reads + libbson walk) reaches {fmt_ratio(c['vs_pybson'])} py-bson "
+                     f"and {fmt_ratio(c['vs_pymongo'])} pymongo on the same stream; ours `recvObj` is "
+                     f"{fmt_ratio(ours['vs_c'])} the C floor.")
+    for kind in ("rich1k", "small_doc", "64k"):
+        ours = [x for x in transport["stream_rows"] if x["kind"] == kind and x["id"] == "ours-borrow"][0]
+        buffered = row(kind, "c-buffered")
+        same = ratios_of(transport, kind, "ours-borrow", "c-buffered")
+        lines.append(f"- {kind}: our read-ahead framing (`withReceivedFrame`, {ours['mb_s']['median']:,.0f} MB/s) "
+                     f"against C's 64 KiB read-ahead framing ({buffered['mb_s']['median']:,.0f} MB/s): "
+                     f"{fmt_ratio(same)}.")
+    return lines
+
+
+def ratios_of(transport, kind, numerator, denominator):
+    samples = transport["samples"][kind]["stream"]
+    return ratios([x["docs_s"] for x in samples[numerator]], [x["docs_s"] for x in samples[denominator]])
+
+
 def fmt(s, digits=0):
     return f"{s['median']:,.{digits}f} ({s['min']:,.{digits}f}–{s['max']:,.{digits}f})"
 
@@ -582,10 +611,15 @@ BOUNDS = {
     "encode": "encode is bounded by libbson's append path: rebuilding the document in C with the typed "
               "`bson_append_*` functions (the `libbson from C/Swift` rows) is about as fast as ours; pymongo writes "
               "bytes directly without libbson",
-    "transport": "the stream is bounded by the decode (see the codec tables) plus one `recv` per 64 KiB; py-bson "
-                 "and pymongo pay Python's per-call and per-object costs",
-    "framing": "framing costs a few `recv` calls per 64 KiB and a bounds check; against a C loop doing the same "
-               "the difference is Swift's exclusivity and bounds checks plus the closure call per frame",
+    "transport": "a decoding receiver here is bounded by the decode itself (libbson's iterator, Swift strings, "
+                 "malloc; see the codec tables) plus the kernel's copy: ours runs level with a C receiver that "
+                 "decodes with libbson (below), and that C floor itself does not reach the target over these "
+                 "Python receivers on this machine, so the target cannot be met by the transport layer alone; "
+                 "pymongo's decode is C too, which caps the ratio over it near the codec ratio",
+    "framing": "framing itself costs a bounds check per frame; the misses are on documents about as large as the "
+               "64 KiB read-ahead buffer, where most frames no longer fit beside the previous one's tail and take "
+               "the path that reads the body into storage of its own (an allocation and more `recv` calls per "
+               "frame), while C's exact-read loop reuses one buffer (our reading, not profiled in this run)",
 }
 
 
@@ -620,6 +654,7 @@ def markdown(report):
         for key in ("decode", "encode", "transport", "framing"):
             if key in missed:
                 lines.append(f"- **{key}**: {BOUNDS[key]}.")
+    lines += ["", "Context for the transport and framing lines (same rounds):", "", *context_lines(transport)]
     lines += [
         "",
         "![bar charts](report.png)",
@@ -714,6 +749,75 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 
+README_BEGIN = "<!-- bench-results:begin (written by Benchmarks/bench.py) -->"
+README_END = "<!-- bench-results:end -->"
+
+
+def readme_section(report):
+    """The README's summary: goals, the headline codec and transport figures, the picture."""
+    m, codec, transport = report["machine"], report["codec"], report["transport"]
+    lines = [
+        README_BEGIN,
+        f"Latest run: {report['date'][:10]}, `make bench{' QUICK=1' if report['config']['quick'] else ''}`, "
+        f"{m['cpu']} ({m['cores']} cores, shared with other jobs), {m['swift']}, libbson {m['libbson']}, "
+        f"pymongo {m['pymongo']}, py-bson {m['pybson']}. Medians of interleaved rounds (min–max); ratios taken "
+        "within a round. Full tables: [`bench-results/report.md`](bench-results/report.md).",
+        "",
+        "| goal | target | measured | met |",
+        "|---|---:|---:|:---:|",
+    ]
+    for g in report["goals"]:
+        verdict = "PASS" if g["met"] else f"MISS by {-g['by'] * 100:.0f} %"
+        lines.append(f"| {g['goal']} | ≥ {g['target']}× | {fmt_ratio(g['ratio'])} | {verdict} |")
+    lines += [
+        "",
+        "| codec, docs/s (CPU time) | ours `BSONDocument` | ours Codable | libbson from Swift | pymongo (C) | py-bson |"
+        " ours / pymongo |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for op in ("decode", "encode"):
+        for name in NAMES:
+            by_id = {r["id"]: r for r in codec["rows"] if r["op"] == op and r["document"] == name}
+
+            def rate(ident):
+                return f"{by_id[ident]['docs_s']['median']:,.0f}" if ident in by_id else "—"
+
+            lines.append(f"| {op} {name}_bson | {rate('ours-document')} | {rate('ours-codable')} | "
+                         f"{rate('libbson-swift')} | {rate('pymongo')} | {rate('pybson')} | "
+                         f"{fmt_ratio(by_id['ours-document']['vs_pymongo'])} |")
+    lines += [
+        "",
+        "| TCP stream, MB/s (wall clock) | ours `recvObj` | ours NIO | C floor | pymongo | py-bson | ours / pymongo |"
+        " ours / py-bson |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, label, _ in KINDS:
+        by_id = {r["id"]: r for r in transport["stream_rows"] if r["kind"] == kind}
+
+        def mb(ident):
+            return f"{by_id[ident]['mb_s']['median']:,.1f}" if ident in by_id else "—"
+
+        lines.append(f"| {label} | {mb('ours-obj')} | {mb('ours-nio')} | {mb('c-decode')} | {mb('pymongo')} | "
+                     f"{mb('pybson')} | {fmt_ratio(by_id['ours-obj']['vs_pymongo'])} | "
+                     f"{fmt_ratio(by_id['ours-obj']['vs_pybson'])} |")
+    lines += ["", "![benchmark bar charts](bench-results/report.png)", "", README_END]
+    return "\n".join(lines)
+
+
+def update_readme(report):
+    path = os.path.join(ROOT, "README.md")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        progress("README.md has no bench-results markers; left alone")
+        return
+    text = text[:begin] + readme_section(report) + text[end + len(README_END):]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    progress("README.md: benchmark summary updated")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer rounds and operations (under 3 minutes)")
@@ -721,8 +825,8 @@ def main():
     parser.add_argument("--swift", default=os.environ.get("SWIFT", "swift"))
     args = parser.parse_args()
     if args.quick:
-        args.codec_rounds, args.ops, args.transport_rounds, args.stream_mb = 3, 2_000, 3, 4
-        args.ping_rounds, args.exchanges, args.ping_mb = 2, 300, 3
+        args.codec_rounds, args.ops, args.transport_rounds, args.stream_mb = 5, 2_000, 5, 8
+        args.ping_rounds, args.exchanges, args.ping_mb = 3, 500, 4
     else:
         args.codec_rounds, args.ops, args.transport_rounds, args.stream_mb = 7, 10_000, 5, 20
         args.ping_rounds, args.exchanges, args.ping_mb = 4, 2_000, 20
@@ -764,6 +868,8 @@ def main():
     python = VENV_BENCH if os.access(VENV_BENCH, os.X_OK) else sys.executable
     subprocess.run([python, plotter, os.path.join(args.out, "results.json"), png], check=True)
     progress(f"wrote {args.out}/results.json, report.md, report.png ({duration:.0f} s of measurement)")
+    if os.path.abspath(args.out) == os.path.join(ROOT, "bench-results"):
+        update_readme(report)
     for g in report["goals"]:
         verdict = "PASS" if g["met"] else f"MISS by {-g['by'] * 100:.0f} %"
         print(f"  {g['goal']}: {g['ratio']['median']:.2f}× (goal ≥ {g['target']}×) {verdict}")

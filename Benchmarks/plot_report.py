@@ -41,9 +41,11 @@ def grouped(ax, groups, series, values, errors, title, ylabel, log=False, goal=N
         bars = ax.bar(xs, ys, width, label=SHORT.get(ident, ident), color=COLORS.get(ident, "#495057"),
                       yerr=[lo, hi], capsize=2, error_kw={"elinewidth": 0.8})
         if annotate:
-            for bar, y in zip(bars, ys):
+            for bar, y, group in zip(bars, ys, groups):
                 if y > 0:
-                    ax.annotate(annotate(y), (bar.get_x() + bar.get_width() / 2, y), ha="center", va="bottom",
+                    # Above the whisker, so the two never overlap.
+                    top = max(y, errors.get((group, ident), (y, y))[1])
+                    ax.annotate(annotate(y), (bar.get_x() + bar.get_width() / 2, top), ha="center", va="bottom",
                                 fontsize=6.5, rotation=90, xytext=(0, 2), textcoords="offset points")
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels(groups)
@@ -51,18 +53,22 @@ def grouped(ax, groups, series, values, errors, title, ylabel, log=False, goal=N
     ax.set_ylabel(ylabel)
     if log:
         ax.set_yscale("log")
+        top = max([v for v in values.values() if v > 0] + [1])
+        bottom = min([v for v in values.values() if v > 0] or [1])
+        # Headroom above the tallest bar for the labels and the legend.
+        ax.set_ylim(bottom / 2, top * 12)
     if goal:
         ax.axhline(goal, color="#c92a2a", linestyle="--", linewidth=1)
         ax.text(len(groups) - 0.5, goal, f" goal {goal}×", color="#c92a2a", va="bottom", ha="right", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, loc="upper right")
+    ax.legend(fontsize=7.5, ncol=4, loc="upper left", framealpha=0.9)
 
 
 def main():
     with open(sys.argv[1], encoding="utf-8") as handle:
         report = json.load(handle)
     codec, transport = report["codec"], report["transport"]
-    fig, axes = plt.subplots(2, 2, figsize=(15, 10))
+    fig, axes = plt.subplots(2, 2, figsize=(15, 11))
 
     names = ["flat", "deep", "full"]
     for ax, op, goal, ids in (

@@ -21,7 +21,7 @@ func transportDocuments() -> [(name: String, document: BSONDocument)] {
         let path = DriverBenchData.directory + "/single_and_multi_document/" + name + ".json"
         guard let text = FileManager.default.contents(atPath: path),
             let document = try? BSONDocument(extendedJSON: [UInt8](text))
-        else { fatalError("cannot read \\(path)") }
+        else { fatalError("cannot read \(path)") }
         return (name, document)
     }
 }
@@ -31,11 +31,11 @@ let exchangesPerIteration = 100
 
 func transportBenchmarks() {
     for (name, document) in transportDocuments() {
-        guard let frame = try? document.encoded() else { fatalError("cannot encode \\(name)") }
+        guard let frame = try? document.encoded() else { fatalError("cannot encode \(name)") }
         let stream = [UInt8]([[UInt8]](repeating: frame, count: documentsPerStream).joined())
-        let label = "\\(name) (\\(frame.count) B)"
+        let label = "\(name) (\(frame.count) B)"
 
-        Benchmark("transport stream recvObj Unix socketpair \\(label) x\\(documentsPerStream)") { (benchmark: Benchmark) throws in
+        Benchmark("transport stream recvObj Unix socketpair \(label) x\(documentsPerStream)") { (benchmark: Benchmark) throws in
             let (sender, receiver) = try BSONSocket.pair()
             defer {
                 sender.close()
@@ -52,7 +52,7 @@ func transportBenchmarks() {
             benchmark.stopMeasurement()
         }
 
-        Benchmark("transport ping-pong TCP BSONThreadedServer \\(label) x\\(exchangesPerIteration)") { (benchmark: Benchmark) throws in
+        Benchmark("transport ping-pong TCP BSONThreadedServer \(label) x\(exchangesPerIteration)") { (benchmark: Benchmark) throws in
             let listener = try BSONListener.listen(host: "127.0.0.1", port: 0)
             let server = BSONThreadedServer(listener: listener, configuration: .init(maxConnections: 2)) { $0 }
             server.start()
