@@ -152,5 +152,5 @@ bench-check: deps
 
 # Records new p90 thresholds (after a deliberate change; commit Benchmarks/Thresholds/).
 bench-thresholds: deps
-	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory --scratch-path .build-bench \
+	cd Benchmarks && $(SWIFT) package --scratch-path .build-bench --allow-writing-to-package-directory \
 		benchmark thresholds update --path Thresholds

@@ -22,6 +22,13 @@ import FoundationEssentials
 #endif
 import Foundation
 
+/// A benchmark name without spaces or slashes: package-benchmark writes static threshold
+/// files under names with those replaced by "_" but looks them up by the name as given, so
+/// only names that need no replacing can be checked (`make bench-check`).
+func named(_ description: String) -> String {
+    String(description.map { $0 == " " || $0 == "/" ? "_" : $0 })
+}
+
 /// Operations per benchmark iteration (the driver-benchmark specification's count).
 let operationsPerIteration = 10_000
 
@@ -60,20 +67,20 @@ let benchmarks: @Sendable () -> Void = {
         let document = entry.document
         let label = "\(entry.name)_bson (\(bytes.count) B)"
 
-        Benchmark("decode \(label)") { (benchmark: Benchmark) throws in
+        Benchmark(named("decode \(label)")) { (benchmark: Benchmark) throws in
             for _ in 0..<operationsPerIteration {
                 blackHole(try BSONDocument(bytes: bytes))
             }
         }
 
-        Benchmark("encode \(label)") { (benchmark: Benchmark) throws in
+        Benchmark(named("encode \(label)")) { (benchmark: Benchmark) throws in
             for _ in 0..<operationsPerIteration {
                 blackHole(try document.encoded())
             }
         }
 
         // The lazy view's decode: every element checked, no value built.
-        Benchmark("view decode \(label)") { (benchmark: Benchmark) throws in
+        Benchmark(named("view decode \(label)")) { (benchmark: Benchmark) throws in
             for _ in 0..<operationsPerIteration {
                 let view = try BSONView(bytes: bytes)
                 try view.validate()
@@ -84,18 +91,18 @@ let benchmarks: @Sendable () -> Void = {
         // Foundation's JSON on the same data as relaxed Extended JSON text.
         let json = Data(document.extendedJSON(.relaxed).utf8)
         let object = try! JSONSerialization.jsonObject(with: json)
-        Benchmark("JSONSerialization decode \(label)") { (benchmark: Benchmark) throws in
+        Benchmark(named("JSONSerialization decode \(label)")) { (benchmark: Benchmark) throws in
             for _ in 0..<operationsPerIteration {
                 blackHole(try JSONSerialization.jsonObject(with: json))
             }
         }
-        Benchmark("JSONSerialization encode \(label)") { (benchmark: Benchmark) throws in
+        Benchmark(named("JSONSerialization encode \(label)")) { (benchmark: Benchmark) throws in
             for _ in 0..<operationsPerIteration {
                 blackHole(try JSONSerialization.data(withJSONObject: object))
             }
         }
 
-        Benchmark("validate \(label)") { (benchmark: Benchmark) throws in
+        Benchmark(named("validate \(label)")) { (benchmark: Benchmark) throws in
             for _ in 0..<operationsPerIteration {
                 try BSONDocument.validate(bytes: bytes)
             }
@@ -104,7 +111,7 @@ let benchmarks: @Sendable () -> Void = {
         // The lazy path: a view over the received bytes, then one key. Three positions,
         // because the view walks every element before the one it looks for.
         for (position, key) in entry.lookupKeys {
-            Benchmark("view lookup \(position) key \(label)") { (benchmark: Benchmark) throws in
+            Benchmark(named("view lookup \(position) key \(label)")) { (benchmark: Benchmark) throws in
                 for _ in 0..<operationsPerIteration {
                     let view = try BSONView(bytes: bytes)
                     blackHole(try view[key])
@@ -117,7 +124,7 @@ let benchmarks: @Sendable () -> Void = {
         // The eager path the view replaces: decode everything, then subscript (the last
         // key, the view's slowest case).
         let lastKey = entry.keys[entry.keys.count - 1]
-        Benchmark("decode + subscript last key \(label)") { (benchmark: Benchmark) throws in
+        Benchmark(named("decode + subscript last key \(label)")) { (benchmark: Benchmark) throws in
             for _ in 0..<operationsPerIteration {
                 let decoded = try BSONDocument(bytes: bytes)
                 blackHole(decoded[lastKey])
@@ -144,12 +151,12 @@ func codableBenchmarks<Model: Codable>(_ entry: DriverBenchDocument, label: Stri
     guard let model = try? decoder.decode(Model.self, from: bytes) else {
         fatalError("\(Model.self) cannot read \(entry.name)_bson")
     }
-    Benchmark("codable decode \(label)") { (benchmark: Benchmark) throws in
+    Benchmark(named("codable decode \(label)")) { (benchmark: Benchmark) throws in
         for _ in 0..<operationsPerIteration {
             blackHole(try decoder.decode(Model.self, from: bytes))
         }
     }
-    Benchmark("codable encode \(label)") { (benchmark: Benchmark) throws in
+    Benchmark(named("codable encode \(label)")) { (benchmark: Benchmark) throws in
         for _ in 0..<operationsPerIteration {
             blackHole(try encoder.encode(model))
         }

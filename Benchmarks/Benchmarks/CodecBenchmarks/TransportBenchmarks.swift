@@ -35,7 +35,7 @@ func transportBenchmarks() {
         let stream = [UInt8]([[UInt8]](repeating: frame, count: documentsPerStream).joined())
         let label = "\(name) (\(frame.count) B)"
 
-        Benchmark("transport stream recvObj Unix socketpair \(label) x\(documentsPerStream)") { (benchmark: Benchmark) throws in
+        Benchmark(named("transport stream recvObj Unix socketpair \(label) x\(documentsPerStream)")) { (benchmark: Benchmark) throws in
             let (sender, receiver) = try BSONSocket.pair()
             defer {
                 sender.close()
@@ -52,7 +52,7 @@ func transportBenchmarks() {
             benchmark.stopMeasurement()
         }
 
-        Benchmark("transport ping-pong TCP BSONThreadedServer \(label) x\(exchangesPerIteration)") { (benchmark: Benchmark) throws in
+        Benchmark(named("transport ping-pong TCP BSONThreadedServer \(label) x\(exchangesPerIteration)")) { (benchmark: Benchmark) throws in
             let listener = try BSONListener.listen(host: "127.0.0.1", port: 0)
             let server = BSONThreadedServer(listener: listener, configuration: .init(maxConnections: 2)) { $0 }
             server.start()
