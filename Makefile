@@ -145,12 +145,17 @@ $(BENCH_VENV)/.installed:
 	touch $@
 
 # The ordo-one/package-benchmark suite (Benchmarks/Benchmarks/CodecBenchmarks) against the
-# static p90 thresholds in Benchmarks/Thresholds/: fails when a benchmark's p90 moves past
-# its tolerance (malloc counts: 2 %; CPU time and throughput: 60 %; wall clock: 150 %).
+# static p90 thresholds in Benchmarks/Thresholds/: fails when a benchmark's p90 malloc count
+# moves past its tolerance (2 %, at least 200 allocations per 10,000 operations). Only malloc
+# counts are kept in the threshold files: on the shared 2-core machines this runs on, time
+# p90s of unchanged code moved by up to 6x between two runs, so a time threshold would fail
+# at random; speed is judged by `make bench`'s ratios within one run instead.
 bench-check: deps
 	cd Benchmarks && $(SWIFT) package --scratch-path .build-bench benchmark thresholds check --path Thresholds
 
-# Records new p90 thresholds (after a deliberate change; commit Benchmarks/Thresholds/).
+# Records new p90 thresholds (after a deliberate change; commit Benchmarks/Thresholds/),
+# keeping the malloc counts only (see bench-check).
 bench-thresholds: deps
 	cd Benchmarks && $(SWIFT) package --scratch-path .build-bench --allow-writing-to-package-directory \
 		benchmark thresholds update --path Thresholds
+	$(PYTHON) -c 'import glob, json, sys; [json.dump({"mallocCountTotal": json.load(open(p))["mallocCountTotal"]}, open(p + ".tmp", "w"), indent=2) or __import__("os").replace(p + ".tmp", p) for p in glob.glob("Benchmarks/Thresholds/*.p90.json")]'
