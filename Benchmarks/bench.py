@@ -622,10 +622,10 @@ BOUNDS = {
               "`bson_append_*` functions (the `libbson from C/Swift` rows) is about as fast as ours; pymongo writes "
               "bytes directly without libbson",
     "transport": "a decoding receiver here is bounded by the decode itself (libbson's iterator, Swift strings, "
-                 "malloc; see the codec tables) plus the kernel's copy: ours runs level with a C receiver that "
-                 "decodes with libbson (below), and that C floor itself does not reach the target over these "
-                 "Python receivers on this machine, so the target cannot be met by the transport layer alone; "
-                 "pymongo's decode is C too, which caps the ratio over it near the codec ratio",
+                 "malloc; see the codec tables) plus the kernel's copy; a C receiver that reads exactly and walks "
+                 "the document with libbson (below) does not reach these targets over the same Python receivers "
+                 "either, so the transport layer alone cannot close the gap; pymongo decodes in C too, so the "
+                 "ratio over it is bounded by the decode ratio plus what Python framing costs it",
     "framing": "framing itself costs a bounds check per frame; the misses are on documents about as large as the "
                "64 KiB read-ahead buffer, where most frames no longer fit beside the previous one's tail and take "
                "the path that reads the body into storage of its own (an allocation and more `recv` calls per "
@@ -751,9 +751,9 @@ def markdown(report):
         "## Reproduce",
         "",
         "```sh",
-        "make bench QUICK=1   # about 3 minutes once built",
-        "make bench           # the full run",
-        "make bench-check     # the ordo-one suite against Benchmarks/Thresholds (p90)",
+        "make bench QUICK=1   # under 3 minutes once built",
+        "make bench           # the full run (about 5 minutes)",
+        "make bench-check     # the ordo-one suite against Benchmarks/Thresholds (p90 malloc counts)",
         "```",
         "",
         "Raw samples: `results.json` next to this file.",
