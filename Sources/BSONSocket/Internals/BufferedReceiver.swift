@@ -1,21 +1,5 @@
 import Glibc
 
-/// The receive state of a ``BSONSocket``: a read-ahead buffer, the frame being collected,
-/// and whether the stream has lost its place. Lives inside the socket's receive lock.
-///
-/// Reading ahead: small frames should not cost a system call each. When nothing is
-/// buffered, one `recv` of up to ``capacity`` bytes refills the buffer, and frames are
-/// served from it, passed to the caller in place when a whole frame is buffered. A frame
-/// that still needs at least ``capacity`` bytes is read straight into its own storage
-/// (which grows as the bytes arrive, see `BSONFrameReader`) in calls of at most 32 KiB, never through the
-/// buffer. `recvBytes` drains the buffer first, then receives straight into the caller's
-/// array.
-///
-/// Timeouts: a receive that fails with a resumable error (a timeout, or EINTR when not
-/// retried) leaves every byte where it was: in the buffer, or in the partial frame held by
-/// the reader. The next call resumes. Other failures inside a frame (reset, the peer
-/// closing, a bad header) set ``failure``; from then on frame receives throw
-/// ``BSONError/Code/unusable``.
 /// The frame timeout of a receive (see `BSONSocket.setFrameTimeout`), with the receive
 /// timeout that still limits each wait.
 struct FrameDeadline {
@@ -23,6 +7,22 @@ struct FrameDeadline {
     let receiveTimeout: Duration?
 }
 
+/// The receive state of a ``BSONSocket``: a read-ahead buffer, the frame being collected,
+/// and whether the stream has lost its place. Lives inside the socket's receive lock.
+///
+/// Reading ahead: small frames should not cost a system call each. When nothing is
+/// buffered, one `recv` of up to ``capacity`` bytes refills the buffer, and frames are
+/// served from it, passed to the caller in place when a whole frame is buffered. A frame
+/// that still needs at least ``capacity`` bytes is read straight into its own storage
+/// (which grows as the bytes arrive, see `BSONFrameReader`) in calls of at most 32 KiB,
+/// never through the buffer. `recvBytes` drains the buffer first, then receives straight
+/// into the caller's array.
+///
+/// Timeouts: a receive that fails with a resumable error (a timeout, or EINTR when not
+/// retried) leaves every byte where it was: in the buffer, or in the partial frame held by
+/// the reader. The next call resumes. Other failures inside a frame (reset, the peer
+/// closing, a bad header) set ``failure``; from then on frame receives throw
+/// ``BSONError/Code/unusable``.
 struct BufferedReceiver {
     /// The read-ahead buffer's size: 64 KiB.
     static let capacity = 64 * 1024
