@@ -514,30 +514,16 @@ def transport_phase(args, exes, work):
 
 # ---------------------------------------------------------------------------------- report
 
-def first_line(command):
-    try:
-        output = subprocess.run(command, text=True, capture_output=True, timeout=30)
-        text = (output.stdout or output.stderr).strip()
-        return text.splitlines()[0] if text else None
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-
-
 def machine(swift):
-    cpu = None
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), None)
-    except OSError:
-        pass
+    cpu = cc.cpu_model()
     return {
         "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(), "platform": platform.platform(),
-        "swift": first_line([swift, "--version"]), "libbson": first_line(["pkg-config", "--modversion", "libbson-1.0"]),
-        "python": first_line([VENV_PYMONGO, "--version"]),
-        "pymongo": first_line([VENV_PYMONGO, "-c", "import pymongo, bson; print(pymongo.version, "
+        "swift": cc.first_line([swift, "--version"]), "libbson": cc.first_line(["pkg-config", "--modversion", "libbson-1.0"]),
+        "python": cc.first_line([VENV_PYMONGO, "--version"]),
+        "pymongo": cc.first_line([VENV_PYMONGO, "-c", "import pymongo, bson; print(pymongo.version, "
                                                    "'(C extension)' if bson.has_c() else '(pure Python)')"]),
-        "pybson": first_line([VENV_PYBSON, "-c", "import importlib.metadata as m; print(m.version('bson'))"]),
-        "gcc": first_line(["gcc", "--version"]),
+        "pybson": cc.first_line([VENV_PYBSON, "-c", "import importlib.metadata as m; print(m.version('bson'))"]),
+        "gcc": cc.first_line(["gcc", "--version"]),
         "loadavg": os.getloadavg(),
     }
 

@@ -359,6 +359,8 @@ def markdown(codec, lookups, ceiling, config, wall_codec):
 
 
 def first_line(command):
+    """The first line a command prints (stdout, else stderr), or None; shared with
+    compare_transport.py and bench.py for their machine descriptions."""
     try:
         output = subprocess.run(command, text=True, capture_output=True, timeout=30)
         text = (output.stdout or output.stderr).strip()
@@ -367,13 +369,17 @@ def first_line(command):
         return None
 
 
-def machine(swift):
-    cpu = None
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo, or None."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), None)
+            return next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), None)
     except OSError:
-        pass
+        return None
+
+
+def machine(swift):
+    cpu = cpu_model()
     return {
         "platform": platform.platform(),
         "cpu": cpu,

@@ -53,6 +53,8 @@ import sys
 import tempfile
 import time
 
+from compare_codec import cpu_model, first_line  # the shared machine-description helpers
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCRATCH = os.path.join(HERE, ".build-bench-transport")
@@ -647,22 +649,8 @@ def syscall_table(results, tool):
     return lines
 
 
-def first_line(command):
-    try:
-        output = subprocess.run(command, text=True, capture_output=True, timeout=30)
-        text = (output.stdout or output.stderr).strip()
-        return text.splitlines()[0] if text else None
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-
-
 def machine(swift):
-    cpu = None
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), None)
-    except OSError:
-        pass
+    cpu = cpu_model()
     return {
         "platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
         "swift": first_line([swift, "--version"]),
