@@ -100,6 +100,7 @@ public final class BSONServer: Sendable {
     }
 
     private let serverChannel: NIOAsyncChannel<ChildChannel, Never>
+    private let unclaimed: UnclaimedChildren
     private let configuration: Configuration
     private let state = PackageMutex(State())
     private let shutdownRequests: AsyncStream<Duration>
@@ -110,15 +111,26 @@ public final class BSONServer: Sendable {
     /// server's.
     public let localAddress: BSONSocketAddress
 
-    private init(serverChannel: NIOAsyncChannel<ChildChannel, Never>, configuration: Configuration) throws(BSONError) {
+    private init(
+        serverChannel: NIOAsyncChannel<ChildChannel, Never>, unclaimed: UnclaimedChildren, configuration: Configuration
+    ) throws(BSONError) {
         self.serverChannel = serverChannel
+        self.unclaimed = unclaimed
         self.configuration = configuration
         guard let address = serverChannel.channel.localAddress.flatMap(BSONSocketAddress.init(nio:)) else {
             serverChannel.channel.close(promise: nil)
+            unclaimed.closeAll()
             throw BSONError(.systemCallFailed, "the listening socket has no local address")
         }
         self.localAddress = address
         (shutdownRequests, shutdownContinuation) = AsyncStream.makeStream(of: Duration.self)
+    }
+
+    deinit {
+        // A server bound but never run (or dropped after run returned) stops listening and
+        // closes what it accepted.
+        serverChannel.channel.close(promise: nil)
+        unclaimed.closeAll()
     }
 
     /// Listens for TCP connections.
@@ -141,17 +153,22 @@ public final class BSONServer: Sendable {
     ) async throws -> BSONServer {
         precondition((0...65535).contains(port), "port must be between 0 and 65535, got \(port)")
         let connection = configuration.connection
+        let unclaimed = UnclaimedChildren()
         let channel: NIOAsyncChannel<ChildChannel, Never>
         do {
             channel = try await makeBootstrap(eventLoopGroup, configuration: configuration).bind(
                 host: host, port: port, serverBackPressureStrategy: acceptBuffering
             ) { child in
-                child.eventLoop.makeCompletedFuture { try BSONClient.wrap(child, configuration: connection) }
+                child.eventLoop.makeCompletedFuture {
+                    let wrapped = try BSONClient.wrap(child, configuration: connection)
+                    unclaimed.add(wrapped)
+                    return wrapped
+                }
             }
         } catch {
             throw BSONError.translating(error, while: "listening on \(host):\(port)")
         }
-        return try BSONServer(serverChannel: channel, configuration: configuration)
+        return try BSONServer(serverChannel: channel, unclaimed: unclaimed, configuration: configuration)
     }
 
     /// Listens on a Unix domain socket, creating the socket file at `unixPath`.
@@ -176,12 +193,17 @@ public final class BSONServer: Sendable {
     ) async throws -> BSONServer {
         try UnixSocketFile.removeStaleSocket(at: unixPath)
         let connection = configuration.connection
+        let unclaimed = UnclaimedChildren()
         let channel: NIOAsyncChannel<ChildChannel, Never>
         do {
             channel = try await makeBootstrap(eventLoopGroup, configuration: configuration).bind(
                 unixDomainSocketPath: unixPath, serverBackPressureStrategy: acceptBuffering
             ) { child in
-                child.eventLoop.makeCompletedFuture { try BSONClient.wrap(child, configuration: connection) }
+                child.eventLoop.makeCompletedFuture {
+                    let wrapped = try BSONClient.wrap(child, configuration: connection)
+                    unclaimed.add(wrapped)
+                    return wrapped
+                }
             }
         } catch {
             throw BSONError.translating(error, while: "listening on the Unix socket \"\(unixPath)\"")
@@ -189,7 +211,7 @@ public final class BSONServer: Sendable {
         if let file = UnixSocketFile(boundAt: unixPath) {
             channel.channel.closeFuture.whenComplete { _ in file.remove() }
         }
-        return try BSONServer(serverChannel: channel, configuration: configuration)
+        return try BSONServer(serverChannel: channel, unclaimed: unclaimed, configuration: configuration)
     }
 
     /// Accepted connections that may wait for the accept loop before the listening socket
@@ -283,6 +305,8 @@ public final class BSONServer: Sendable {
     private func acceptAndServe(_ handler: @escaping Handler) async throws {
         let slots = configuration.maxConnections.map { AsyncSemaphore(permits: $0) }
         let waits = configuration.whenFull == .wait
+        // Whatever SwiftNIO set up but did not deliver is closed once accepting has ended.
+        defer { unclaimed.closeAll() }
         try await serverChannel.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
                 var accepted = inbound.makeAsyncIterator()
@@ -299,6 +323,7 @@ public final class BSONServer: Sendable {
                         if waits { slots?.release() }
                         break
                     }
+                    unclaimed.remove(child)
                     if isShuttingDown {
                         // Accepted before the listening channel closed: closed unserved.
                         if waits { slots?.release() }
@@ -375,5 +400,59 @@ public final class BSONServer: Sendable {
     private func closeOpenConnections() {
         let open = state.withLock { Array($0.connections.values) }
         for channel in open { channel.close(promise: nil) }
+    }
+}
+
+/// Connections SwiftNIO has set up for a ``BSONServer`` that its accept loop has not taken yet.
+///
+/// SwiftNIO's async server runs the child initializer (which wraps the connection in a
+/// `NIOAsyncChannel`) and hands the result to the listening channel's inbound stream
+/// *before* the connection is registered with its event loop. When the listening channel
+/// closes in between, or the accept loop stops iterating, SwiftNIO drops the wrapped
+/// connection. Its outbound writer, never finished, is then released when the connection
+/// becomes active, and SwiftNIO traps ("Deinited NIOAsyncWriter without calling finish()"),
+/// taking the whole process down; the peer's connection would have leaked as well.
+///
+/// So every wrapped connection is also kept here from the initializer until the accept loop
+/// takes it. Once accepting has ended, ``closeAll()`` closes what is left through
+/// `executeThenClose` (which finishes the writer), and a connection wrapped after that is
+/// closed at once.
+final class UnclaimedChildren: Sendable {
+    typealias Child = NIOAsyncChannel<BSONDocument, ByteBuffer>
+
+    private struct State {
+        var children: [ObjectIdentifier: Child] = [:]
+        var accepting = true
+    }
+
+    private let state = PackageMutex(State())
+
+    /// Keeps `child` until the accept loop takes it; called by the child initializer.
+    func add(_ child: Child) {
+        let kept = state.withLock { state -> Bool in
+            guard state.accepting else { return false }
+            state.children[ObjectIdentifier(child.channel)] = child
+            return true
+        }
+        if !kept { Self.close(child) }
+    }
+
+    /// The accept loop has taken `child` and is responsible for it now.
+    func remove(_ child: Child) {
+        _ = state.withLock { $0.children.removeValue(forKey: ObjectIdentifier(child.channel)) }
+    }
+
+    /// Accepting has ended: closes every connection not taken, and any wrapped later.
+    func closeAll() {
+        let left = state.withLock { state -> [Child] in
+            state.accepting = false
+            defer { state.children = [:] }
+            return Array(state.children.values)
+        }
+        for child in left { Self.close(child) }
+    }
+
+    private static func close(_ child: Child) {
+        Task { try? await child.executeThenClose { _, _ in } }
     }
 }
