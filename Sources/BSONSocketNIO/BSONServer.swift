@@ -338,10 +338,20 @@ public final class BSONServer: Sendable {
                         group.addTask { try? await child.executeThenClose { _, _ in } }
                         continue
                     }
-                    let number = state.withLock { state -> Int in
+                    // Checked again under the lock that shutdown takes: a connection recorded
+                    // here is one that closing the open connections will reach, and one that
+                    // comes after the shutdown request is not served at all (else it would be
+                    // served unseen, and run would wait for its peer to leave).
+                    let number = state.withLock { state -> Int? in
+                        guard !state.shutdownRequested else { return nil }
                         state.nextConnection += 1
                         state.connections[state.nextConnection] = child.channel
                         return state.nextConnection
+                    }
+                    guard let number else {
+                        slots?.release()
+                        group.addTask { try? await child.executeThenClose { _, _ in } }
+                        continue
                     }
                     group.addTask {
                         await self.serve(child, number: number, handler: handler)
