@@ -61,20 +61,28 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async
 }
 
 /// Runs `operation`, failing with `timedOut` if it takes longer than `limit`.
+///
+/// The deadline holds even when `operation` ignores cancellation (awaiting a `Task`'s value,
+/// say): the operation runs in a task of its own, which is cancelled and left behind, rather
+/// than in a task group, which would wait for it and hang the test.
 func withDeadline<T: Sendable>(
     _ limit: Duration, _ what: String = "operation", _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
+    let outcome = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    let finish: @Sendable (Result<T, any Error>) -> Bool = { result in
+        guard let continuation = outcome.withLock({ $0.take() }) else { return false }
+        continuation.resume(with: result)
+        return true
+    }
+    return try await withCheckedThrowingContinuation { continuation in
+        outcome.withLock { $0 = continuation }
+        let work = Task(executorPreference: testExecutor) {
+            do { _ = finish(.success(try await operation())) } catch { _ = finish(.failure(error)) }
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw BSONError(.timedOut, "\(what) did not finish within \(limit)")
+        Task {
+            try? await Task.sleep(for: limit)
+            if finish(.failure(BSONError(.timedOut, "\(what) did not finish within \(limit)"))) { work.cancel() }
         }
-        return value
     }
 }
 
