@@ -109,7 +109,8 @@ test-sanitize: test-asan test-tsan
 # sanitizers report as errors of their own when a test's child process traps on purpose.
 test-asan: deps
 	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
-	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp \
+	SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/asan.supp \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp \
 	$(SWIFT) test --skip-build --scratch-path .build-asan --sanitize=address --skip '$(SANITIZE_SKIP)'
 
 # -DBSON_SOCKET_PTHREAD_LOCKS: ThreadSanitizer cannot follow Synchronization.Mutex on Linux (the
