@@ -62,7 +62,7 @@ struct HostilePeerNIOTests {
 
     @Test("many idle connections are held while another client is served; virtual memory stays bounded")
     func manyIdleConnections() async throws {
-        try await offThePool { () async throws -> Void in
+        try await offThePool { () async throws -> Void in try await withDescriptorHeavyPhase {
             let count = Self.idleCount
             let limit = raiseDescriptorLimit()
             try #require(limit >= 2 * count + 100, "the descriptor limit (\(limit)) is too low for \(count) connections")
@@ -77,7 +77,7 @@ struct HostilePeerNIOTests {
             print("HOSTILE: \(count) idle connections held by BSONServer; virtual memory grew \(grown / 1024) KiB")
             #expect(grown < count * 256 * 1024, "\(grown) bytes of address space for \(count) idle connections")
             try await running.stop()
-        }
+        } }
     }
 
     @Test("beyond maxConnections a connection is refused at once; a freed slot serves again")

@@ -114,6 +114,23 @@ func virtualMemorySize() -> Int {
     return 0
 }
 
+/// Runs `body` as the only descriptor-hungry phase on this machine at the moment: the
+/// idle-connection phases of the hostile suites take turns through a file lock, as
+/// `withDescriptorHeavyPhase` in BSONSocketTests explains. Polls without blocking a thread;
+/// bounded at 15 minutes.
+func withDescriptorHeavyPhase<T>(_ body: () async throws -> T) async throws -> T {
+    let path = "/tmp/swift-bson-socket-descriptor-heavy.lock"
+    let lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
+    guard lock >= 0 else { throw BSONError(.systemCallFailed, "cannot open \(path)", errno: errno) }
+    defer { close(lock) }  // closing releases the lock
+    let deadline = ContinuousClock.now + .seconds(900)
+    while flock(lock, LOCK_EX | LOCK_NB) != 0 {
+        guard ContinuousClock.now < deadline else { throw BSONError(.timedOut, "\(path) stayed locked for 15 minutes") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return try await body()
+}
+
 /// Raises the descriptor limit to the hard limit (tests with many connections need it).
 @discardableResult
 func raiseDescriptorLimit() -> Int {
