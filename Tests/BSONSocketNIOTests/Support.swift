@@ -64,7 +64,8 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async
 ///
 /// The deadline holds even when `operation` ignores cancellation (awaiting a `Task`'s value,
 /// say): the operation runs in a task of its own, which is cancelled and left behind, rather
-/// than in a task group, which would wait for it and hang the test.
+/// than in a task group, which would wait for it and hang the test. Cancelling the caller
+/// cancels the operation.
 func withDeadline<T: Sendable>(
     _ limit: Duration, _ what: String = "operation", _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
@@ -74,15 +75,23 @@ func withDeadline<T: Sendable>(
         continuation.resume(with: result)
         return true
     }
-    return try await withCheckedThrowingContinuation { continuation in
-        outcome.withLock { $0 = continuation }
-        let work = Task(executorPreference: testExecutor) {
-            do { _ = finish(.success(try await operation())) } catch { _ = finish(.failure(error)) }
+    let work = Mutex<Task<Void, Never>?>(nil)
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            outcome.withLock { $0 = continuation }
+            let task = Task(executorPreference: testExecutor) {
+                do { _ = finish(.success(try await operation())) } catch { _ = finish(.failure(error)) }
+            }
+            work.withLock { $0 = task }
+            if Task.isCancelled { task.cancel() }  // cancelled before the handler could see `task`
+            Task {
+                try? await Task.sleep(for: limit)
+                if finish(.failure(BSONError(.timedOut, "\(what) did not finish within \(limit)"))) { task.cancel() }
+            }
         }
-        Task {
-            try? await Task.sleep(for: limit)
-            if finish(.failure(BSONError(.timedOut, "\(what) did not finish within \(limit)"))) { work.cancel() }
-        }
+    } onCancel: {
+        // The caller's cancellation reaches the operation, as it would a child task.
+        work.withLock { $0 }?.cancel()
     }
 }
 
