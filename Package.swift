@@ -60,15 +60,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Helpers the test targets share (a seeded generator, descriptor limits); tests only.
+        .target(
+            name: "TestSupport",
+            dependencies: ["BSONCodec"],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "BSONCodecTests",
-            dependencies: ["BSONCodec"],
+            dependencies: ["BSONCodec", "TestSupport"],
             resources: [.copy("Resources")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "BSONSocketTests",
-            dependencies: ["BSONSocket", "BSONCodec"],
+            dependencies: ["BSONSocket", "BSONCodec", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -82,6 +89,7 @@ let package = Package(
                 "BSONSocketNIO",
                 "BSONSocket",
                 "BSONCodec",
+                "TestSupport",
                 "bson-socket",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import BSONCodec
 import Testing
+import TestSupport
 
 // BSONDecoder checks the bytes in its own single pass (which also indexes them) rather than
 // with the strict reader behind BSONDocument(bytes:). These tests hold the two to the same

@@ -1,4 +1,5 @@
 import BSONCodec
+import TestSupport
 
 // A corpus of valid documents built from Swift values, shaped like the driver benchmark
 // data (flat, deep, full) plus documents that hold every BSON type and the awkward values.

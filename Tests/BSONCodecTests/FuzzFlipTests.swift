@@ -1,5 +1,6 @@
 import BSONCodec
 import Testing
+import TestSupport
 
 // Random byte changes over the corpus of valid documents, with a seeded generator so that
 // every run checks the same 20,000 mutations.

@@ -1,5 +1,6 @@
 import BSONCodec
 import Testing
+import TestSupport
 
 @Suite("Lossless round trips")
 struct LosslessTests {

@@ -1,5 +1,6 @@
 import BSONCodec
 import Testing
+import TestSupport
 
 // The decoder's two UTF-8 shortcuts -- the inlined ASCII pre-check in
 // `UTF8Validation.isValid` and the short-string path of `UTF8Validation.string(fromValidated:)`

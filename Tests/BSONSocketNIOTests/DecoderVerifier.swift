@@ -2,6 +2,7 @@ import BSONSocketNIO
 import NIOCore
 import NIOEmbedded
 import Testing
+import TestSupport
 
 /// Our own verifier for byte-to-message decoders, in the manner of NIOTestUtils'
 /// `ByteToMessageDecoderVerifier`: the same input fed whole, one byte at a time (each byte
@@ -68,7 +69,7 @@ enum DecoderVerifier {
         case .byteByByte: cuts = Array(stream.indices.map { $0 + 1 })
         case .framePerRead: cuts = ends
         case .randomSplits(let seed):
-            var generator = SeededGenerator(seed: seed)
+            var generator = SplitMix64(seed: seed)
             cuts = []
             var at = 0
             while at < stream.count {

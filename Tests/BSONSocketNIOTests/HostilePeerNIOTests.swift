@@ -2,6 +2,7 @@ import BSONSocketNIO
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 /// Hostile peers against the SwiftNIO `BSONServer`, on loopback, bounded: a frame trickled a
 /// byte at a time, many idle connections, connections beyond the limit, a flood of minimal
@@ -149,7 +150,7 @@ struct HostilePeerNIOTests {
             let port = running.port
             let connections = 40
             try await onThread {
-                var generator = SeededGenerator(seed: 0x5EED)
+                var generator = SplitMix64(seed: 0x5EED)
                 for index in 0..<connections {
                     let garbage = (0..<(16 + index * 37)).map { _ in UInt8.random(in: 0...255, using: &generator) }
                     let socket = try Self.blockingClient(port)

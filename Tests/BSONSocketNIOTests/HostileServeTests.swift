@@ -2,6 +2,7 @@ import BSONSocketNIO
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Hostile peers against `bson-socket serve` (a child process, so that its own memory can be
 /// read), for both engines: slow-loris frames, idle connections, a flood of minimal
@@ -146,7 +147,7 @@ struct HostileServeTests {
 
             // 4. Random garbage: each connection is closed; others are served.
             let garbageClosed = try await onThread { () -> Int in
-                var generator = SeededGenerator(seed: 0xBAD)
+                var generator = SplitMix64(seed: 0xBAD)
                 var closed = 0
                 for index in 0..<size.garbage {
                     let garbage = (0..<(16 + (index % 50) * 41)).map { _ in UInt8.random(in: 0...255, using: &generator) }

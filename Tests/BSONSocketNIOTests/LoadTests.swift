@@ -2,6 +2,7 @@ import BSONSocketNIO
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 /// Many concurrent clients through the NIO echo server (`bson-socket serve --engine nio`, a
 /// child process, so that its own peak memory can be read), every reply checked.

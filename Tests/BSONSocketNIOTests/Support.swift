@@ -5,21 +5,9 @@ import NIOCore
 import Synchronization
 import Testing
 
-// Helpers shared by the SwiftNIO tests: sample documents, a seeded random source, bounded
-// waits, temporary folders for Unix sockets, child processes of our own tool.
-
-/// SplitMix64: a small, seeded generator, so that every "random" split is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// Helpers shared by the SwiftNIO tests: sample documents, bounded waits, temporary folders
+// for Unix sockets, child processes of our own tool (the seeded generator and the descriptor
+// helpers are in Tests/TestSupport).
 
 enum Samples {
     /// Documents of many shapes: empty, every common type, nested, long strings.
@@ -121,36 +109,6 @@ func virtualMemorySize() -> Int {
         return (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0) * 1024
     }
     return 0
-}
-
-/// Runs `body` as the only descriptor-hungry phase on this machine at the moment: the
-/// idle-connection phases of the hostile suites take turns through a file lock, as
-/// `withDescriptorHeavyPhase` in BSONSocketTests explains. Polls without blocking a thread;
-/// bounded at 15 minutes.
-func withDescriptorHeavyPhase<T>(_ body: () async throws -> T) async throws -> T {
-    let path = "/tmp/swift-bson-socket-descriptor-heavy.lock"
-    let lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
-    guard lock >= 0 else { throw BSONError(.systemCallFailed, "cannot open \(path)", errno: errno) }
-    defer { close(lock) }  // closing releases the lock
-    let deadline = ContinuousClock.now + .seconds(900)
-    while flock(lock, LOCK_EX | LOCK_NB) != 0 {
-        guard ContinuousClock.now < deadline else { throw BSONError(.timedOut, "\(path) stayed locked for 15 minutes") }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await body()
-}
-
-/// Raises the descriptor limit to the hard limit (tests with many connections need it).
-@discardableResult
-func raiseDescriptorLimit() -> Int {
-    var limit = rlimit()
-    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
-    if limit.rlim_cur < limit.rlim_max {
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }
-    return Int(limit.rlim_cur)
 }
 
 /// The `bson-socket` executable, next to the test bundle in SwiftPM's products folder.

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+import TestSupport
 
 /// Hostile peers against `BSONThreadedServer` and `BSONSocket`, on loopback, each bounded in
 /// count and time: a frame trickled a byte at a time, a header promising 16 MiB, many idle
@@ -261,7 +262,7 @@ struct HostilePeerTests {
         ) { $0 }
         server.start()
         defer { server.stop() }
-        var generator = SeededGenerator(seed: 0x5EED)
+        var generator = SplitMix64(seed: 0x5EED)
         let connections = 40
         for index in 0..<connections {
             let garbage = (0..<(16 + index * 37)).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -287,53 +288,6 @@ struct HostilePeerTests {
         #expect(log.failures.allSatisfy { typed.contains($0.code) }, "\(log.failures.map(\.code))")
         try roundTrips(server, 20)
     }
-}
-
-/// SplitMix64, seeded, so that the garbage is the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// Runs `body` as the only descriptor-hungry phase on this machine at the moment.
-///
-/// At full size (`make hostile-test`) the idle-connection phases of HostilePeerTests,
-/// HostilePeerNIOTests and HostileServeTests each hold 10,000 or more descriptors in the test
-/// process; together they pass the 20,000 allowed here and fail with EMFILE. They sit in
-/// different test targets, so they take turns through a file lock (`flock`), which also
-/// excludes callers within one process because each call opens the file anew. The waiting is
-/// bounded (15 minutes).
-func withDescriptorHeavyPhase<T>(_ body: () throws -> T) throws -> T {
-    let path = "/tmp/swift-bson-socket-descriptor-heavy.lock"
-    let lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
-    guard lock >= 0 else { throw BSONError(.systemCallFailed, "cannot open \(path)", errno: errno) }
-    defer { close(lock) }  // closing releases the lock
-    let deadline = ContinuousClock.now + .seconds(900)
-    while flock(lock, LOCK_EX | LOCK_NB) != 0 {
-        guard ContinuousClock.now < deadline else { throw BSONError(.timedOut, "\(path) stayed locked for 15 minutes") }
-        Thread.sleep(forTimeInterval: 0.05)
-    }
-    return try body()
-}
-
-/// Raises this process's descriptor limit to the hard limit; returns the soft limit now.
-@discardableResult
-func raiseDescriptorLimit() -> Int {
-    var limit = rlimit()
-    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
-    if limit.rlim_cur < limit.rlim_max {
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }
-    return Int(limit.rlim_cur)
 }
 
 /// This process's peak resident set size (VmHWM) in KiB.
