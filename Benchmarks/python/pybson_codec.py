@@ -13,39 +13,14 @@ BSON_DIR holds flat.bson, deep.bson and full.bson: the bytes every contender dec
                   `encoded_bytes` field of each answer says how many.
 """
 
-import json
 import os
 import sys
-import time
 
 import bson
 
+from codec_worker import serve
+
 NAMES = ("flat", "deep", "full")
-
-
-def malloc_counter():
-    """bench_malloc_count() of c/malloc_count.c when bench.py preloads it, else None."""
-    try:
-        import ctypes
-        counter = ctypes.CDLL(None).bench_malloc_count
-    except (OSError, AttributeError):
-        return None
-    counter.restype = ctypes.c_uint64
-    return counter
-
-
-MALLOCS = malloc_counter()
-
-
-def timed(operation, argument, ops, warmup):
-    for _ in range(warmup):
-        operation(argument)
-    before = MALLOCS() if MALLOCS else 0
-    start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
-    for _ in range(ops):
-        operation(argument)
-    ns, cpu_ns = time.perf_counter_ns() - start, time.thread_time_ns() - start_cpu
-    return ns, cpu_ns, (MALLOCS() - before if MALLOCS else None)
 
 
 def main():
@@ -62,25 +37,7 @@ def main():
         tasks[f"encode/{name}"] = (bson.dumps, parsed)
         sizes[f"decode/{name}"] = len(data)
         sizes[f"encode/{name}"] = len(bson.dumps(parsed))
-    for _ in range(1_000_000):
-        line = sys.stdin.readline()
-        if not line or line.strip() == "quit":
-            return
-        words = line.split()
-        try:
-            operation, argument = tasks[words[0]]
-            ops, warmup = int(words[1]), int(words[2])
-            if len(words) != 3 or ops <= 0 or warmup < 0:
-                raise ValueError
-        except (KeyError, IndexError, ValueError):
-            print(json.dumps({"error": f"bad request: {line.strip()}"}), flush=True)
-            continue
-        ns, cpu_ns, mallocs = timed(operation, argument, ops, warmup)
-        record = {"side": "pybson", "task": words[0], "ops": ops, "ns": ns, "cpu_ns": cpu_ns,
-                  "encoded_bytes": sizes[words[0]]}
-        if mallocs is not None:
-            record["mallocs"] = mallocs
-        print(json.dumps(record), flush=True)
+    serve("pybson", tasks, extra=lambda task: {"encoded_bytes": sizes[task]})
 
 
 if __name__ == "__main__":

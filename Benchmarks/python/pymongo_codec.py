@@ -18,10 +18,11 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import bson
 from bson import json_util
+
+from codec_worker import serve as codec_worker_serve, timed_counting
 
 NAMES = ("flat", "deep", "full")
 
@@ -35,61 +36,18 @@ def load(data_dir):
     return documents
 
 
-def malloc_counter():
-    """bench_malloc_count() of c/malloc_count.c when bench.py preloads it, else None."""
-    try:
-        import ctypes
-        counter = ctypes.CDLL(None).bench_malloc_count
-    except (OSError, AttributeError):
-        return None
-    counter.restype = ctypes.c_uint64
-    return counter
-
-
-MALLOCS = malloc_counter()
-
-
 def timed(operation, argument, ops, warmup):
     """(wall-clock ns, this thread's CPU ns) of `ops` operations after `warmup` untimed."""
     return timed_counting(operation, argument, ops, warmup)[:2]
 
 
-def timed_counting(operation, argument, ops, warmup):
-    """(wall ns, CPU ns, malloc calls or None) of `ops` operations after `warmup` untimed."""
-    for _ in range(warmup):
-        operation(argument)
-    before = MALLOCS() if MALLOCS else 0
-    start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
-    for _ in range(ops):
-        operation(argument)
-    ns, cpu_ns = time.perf_counter_ns() - start, time.thread_time_ns() - start_cpu
-    return ns, cpu_ns, (MALLOCS() - before if MALLOCS else None)
-
-
 def serve(documents, decode, encode):
-    """Answers "TASK OPS WARMUP" lines until end of input or "quit" (at most a million)."""
+    """Answers "TASK OPS WARMUP" lines (see codec_worker.serve)."""
     tasks = {}
     for name, (parsed, data) in documents.items():
         tasks[f"decode/{name}"] = (decode, data)
         tasks[f"encode/{name}"] = (encode, parsed)
-    for _ in range(1_000_000):
-        line = sys.stdin.readline()
-        if not line or line.strip() == "quit":
-            return
-        words = line.split()
-        try:
-            operation, argument = tasks[words[0]]
-            ops, warmup = int(words[1]), int(words[2])
-            if len(words) != 3 or ops <= 0 or warmup < 0:
-                raise ValueError
-        except (KeyError, IndexError, ValueError):
-            print(json.dumps({"error": f"bad request: {line.strip()}"}), flush=True)
-            continue
-        ns, cpu_ns, mallocs = timed_counting(operation, argument, ops, warmup)
-        record = {"side": "pymongo", "task": words[0], "ops": ops, "ns": ns, "cpu_ns": cpu_ns}
-        if mallocs is not None:
-            record["mallocs"] = mallocs
-        print(json.dumps(record), flush=True)
+    codec_worker_serve("pymongo", tasks)
 
 
 def main():
