@@ -50,26 +50,31 @@ private func processCPUNanoseconds() -> Int64 {
 /// bounds every request), library defaults otherwise.
 private let nioConfiguration = BSONConnectionConfiguration(readTimeout: nil)
 
+/// A NIO connection to the sender at `address`, with the library's BSON handlers on it
+/// (`TCP_NODELAY` is ClientBootstrap's default; it is spelled out because the timing needs it).
+private func nioConnect(_ address: Address) async throws -> NIOAsyncChannel<BSONDocument, ByteBuffer> {
+    let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        .connectTimeout(.seconds(10))
+    let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<BSONDocument, ByteBuffer>> = { channel in
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addBSONConnectionHandlers(configuration: nioConfiguration)
+            return try NIOAsyncChannel<BSONDocument, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+    }
+    switch address {
+    case .tcp(let host, let port): return try await bootstrap.connect(host: host, port: port, channelInitializer: initializer)
+    case .unix(let path): return try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
+    }
+}
+
 /// One measurement over NIO: connect, ask for `warmup + count` documents of `set`, receive
 /// them through the pipeline (decoded into `BSONDocument`s), time the last `count`, check
 /// the clean end. The CPU figure is the process's.
 func nioReceive(address: Address, set: Int, count: Int, warmup: Int) throws -> Timing {
     let requestBytes = request(set: set, count: warmup + count)
     return try runBlocking {
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(10))
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<BSONDocument, ByteBuffer>> = { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addBSONConnectionHandlers(configuration: nioConfiguration)
-                return try NIOAsyncChannel<BSONDocument, ByteBuffer>(wrappingChannelSynchronously: channel)
-            }
-        }
-        let channel: NIOAsyncChannel<BSONDocument, ByteBuffer>
-        switch address {
-        case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port, channelInitializer: initializer)
-        case .unix(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
-        }
+        let channel = try await nioConnect(address)
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: requestBytes))
             var iterator = inbound.makeAsyncIterator()
@@ -102,18 +107,7 @@ func nioReceive(address: Address, set: Int, count: Int, warmup: Int) throws -> T
 func nioVerify(address: Address, set: Int, count: Int, output: String) throws {
     let requestBytes = request(set: set, count: count)
     let written: [UInt8] = try runBlocking {
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connectTimeout(.seconds(10))
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<BSONDocument, ByteBuffer>> = { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addBSONConnectionHandlers(configuration: nioConfiguration)
-                return try NIOAsyncChannel<BSONDocument, ByteBuffer>(wrappingChannelSynchronously: channel)
-            }
-        }
-        let channel: NIOAsyncChannel<BSONDocument, ByteBuffer>
-        switch address {
-        case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port, channelInitializer: initializer)
-        case .unix(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
-        }
+        let channel = try await nioConnect(address)
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: requestBytes))
             var bytes: [UInt8] = []

@@ -51,6 +51,16 @@ func emitLine(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
+/// The answer to a timed request: `task` received `count` documents in `time`.
+func timingLine(task: String, count: Int, time: Timing) -> String {
+    "{\"side\": \"swift\", \"task\": \"\(task)\", \"docs\": \(count), \"ns\": \(time.wall), \"cpu_ns\": \(time.cpu)}"
+}
+
+/// The answer to a ping-pong request: each round trip in nanoseconds.
+func pingLine(_ samples: [UInt64]) -> String {
+    "{\"side\": \"swift\", \"task\": \"ping\", \"samples_ns\": [" + samples.map(String.init).joined(separator: ",") + "]}"
+}
+
 /// A string safe to put between JSON quotes.
 func jsonSafe(_ text: String) -> String {
     String(text.map { $0 == "\"" || $0 == "\\" || $0.isNewline ? " " : $0 })

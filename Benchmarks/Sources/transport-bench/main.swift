@@ -41,9 +41,7 @@ func serve(smallSet: String) throws {
                 guard let set = Int(words[3]), let count = Int(words[4]), let warmup = Int(words[5]), count > 0, warmup >= 0
                 else { throw UsageError(description: "bad request") }
                 let time = try nioReceive(address: try Address(words[2]), set: set, count: count, warmup: warmup)
-                emitLine(
-                    "{\"side\": \"swift\", \"task\": \"nio\", \"docs\": \(count), \"ns\": \(time.wall), "
-                        + "\"cpu_ns\": \(time.cpu)}")
+                emitLine(timingLine(task: "nio", count: count, time: time))
             case "verify" where words.count == 6 && words[1] == "nio":
                 guard let set = Int(words[3]), let count = Int(words[4]), count > 0 else {
                     throw UsageError(description: "bad request")
@@ -56,25 +54,19 @@ func serve(smallSet: String) throws {
                 }
                 let samples = try nioPingPong(
                     address: try Address(words[1]), documents: documents, count: count, warmup: warmup)
-                emitLine(
-                    "{\"side\": \"swift\", \"task\": \"ping\", \"samples_ns\": ["
-                        + samples.map(String.init).joined(separator: ",") + "]}")
+                emitLine(pingLine(samples))
             case "recv" where words.count == 6:
                 guard let mode = ReceiveMode(rawValue: words[1]), let set = Int(words[3]), let count = Int(words[4]),
                     let warmup = Int(words[5]), count > 0, warmup >= 0
                 else { throw UsageError(description: "bad request") }
                 let time = try receive(mode: mode, address: try Address(words[2]), set: set, count: count, warmup: warmup)
-                emitLine(
-                    "{\"side\": \"swift\", \"task\": \"\(mode.rawValue)\", \"docs\": \(count), \"ns\": \(time.wall), "
-                        + "\"cpu_ns\": \(time.cpu)}")
+                emitLine(timingLine(task: mode.rawValue, count: count, time: time))
             case "mem" where words.count == 3:
                 guard let count = Int(words[1]), let warmup = Int(words[2]), count > 0, warmup >= 0 else {
                     throw UsageError(description: "bad request")
                 }
                 let time = try decodeFromMemory(frames, count: count, warmup: warmup)
-                emitLine(
-                    "{\"side\": \"swift\", \"task\": \"mem\", \"docs\": \(count), \"ns\": \(time.wall), "
-                        + "\"cpu_ns\": \(time.cpu)}")
+                emitLine(timingLine(task: "mem", count: count, time: time))
             case "verify" where words.count == 6:
                 guard let mode = ReceiveMode(rawValue: words[1]), let set = Int(words[3]), let count = Int(words[4]),
                     count > 0
@@ -87,9 +79,7 @@ func serve(smallSet: String) throws {
                 }
                 let samples = try pingPong(
                     address: try Address(words[1]), documents: documents, count: count, warmup: warmup)
-                emitLine(
-                    "{\"side\": \"swift\", \"task\": \"ping\", \"samples_ns\": ["
-                        + samples.map(String.init).joined(separator: ",") + "]}")
+                emitLine(pingLine(samples))
             default:
                 throw UsageError(description: "bad request")
             }
