@@ -107,14 +107,8 @@ extension BSONSocket: BSONStreamIO {
                 do throws(BSONError) {
                     try io.sendAll(bytes, sent: &sent, for: "sending \(bytes.count) bytes")
                 } catch where sent > 0 {
-                    // Part of the bytes went out: the peer holds a partial frame, so no later send
-                    // may go through (it would be read as the rest of this one).
-                    let note = "\(sent) of \(bytes.count) bytes had been sent, so the peer holds a partial frame and "
-                        + "the send side of \(label) is unusable from now on"
-                    let lost =
-                        error.isResumable
-                        ? BSONError(.unusable, error.message + "; " + note, offset: sent, errno: error.errno)
-                        : BSONError(error.code, error.message + "; " + note, offset: sent, errno: error.errno)
+                    // Part of the bytes went out: no later send may go through.
+                    let lost = BSONError.partialSend(error, sent: sent, of: bytes.count, on: label)
                     state.failure = lost
                     throw lost
                 }

@@ -93,12 +93,7 @@ extension FileDescriptor: BSONStreamIO {
                 try io.sendAll(bytes, sent: &sent, for: "sending \(bytes.count) bytes")
             } catch where sent > 0 {
                 // The peer holds a partial frame: no later send may go through.
-                let note = "\(sent) of \(bytes.count) bytes had been sent, so the peer holds a partial frame and the "
-                    + "send side of descriptor \(descriptor) is unusable from now on"
-                let lost =
-                    error.isResumable
-                    ? BSONError(.unusable, error.message + "; " + note, offset: sent, errno: error.errno)
-                    : BSONError(error.code, error.message + "; " + note, offset: sent, errno: error.errno)
+                let lost = BSONError.partialSend(error, sent: sent, of: bytes.count, on: "descriptor \(descriptor)")
                 DescriptorRegistry.markLost(descriptor, .send, reason: lost)
                 throw lost
             }

@@ -137,6 +137,20 @@ extension BSONError {
         (code == .timedOut && errno != ETIMEDOUT) || code == .interrupted
     }
 
+    /// The error for a send that stopped after `sent` of `total` bytes of a frame went out, on
+    /// the stream called `stream`: the peer holds a partial frame, so no later send may go
+    /// through (it would be read as the rest of this one). A resumable failure becomes
+    /// ``BSONError/Code/unusable``; any other keeps its code. The offset is `sent`; the source
+    /// location is the caller's.
+    static func partialSend(
+        _ error: BSONError, sent: Int, of total: Int, on stream: String, file: String = #fileID, line: Int = #line
+    ) -> BSONError {
+        let message = error.message + "; \(sent) of \(total) bytes had been sent, so the peer holds a partial frame "
+            + "and the send side of \(stream) is unusable from now on"
+        return BSONError(
+            error.isResumable ? .unusable : error.code, message, offset: sent, errno: error.errno, file: file, line: line)
+    }
+
     /// This error with `note` added to its message; everything else kept.
     func appending(_ note: String) -> BSONError {
         BSONError(code, message + "; " + note, offset: offset, keyPath: keyPath, errno: errno, file: file, line: line)
