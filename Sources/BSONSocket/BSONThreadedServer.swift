@@ -187,9 +187,11 @@ public final class BSONThreadedServer: Sendable {
             if !waits, slots.wait(timeout: .now()) != .success {
                 // Full: the connection is closed at once, so that the peer learns it now (a clean
                 // close before any reply) and the listen backlog keeps draining.
+                // Reported before the close, so that the event is in the log by the time the peer
+                // sees its connection end (as BSONServer does).
                 let peer = (try? connection.remoteAddress.description) ?? "unknown peer"
-                connection.close()
                 configuration.onEvent(.refused(peer: peer, open: activeConnections))
+                connection.close()
                 continue
             }
             let number = state.withLock { state -> Int? in
