@@ -93,13 +93,54 @@ public final class BSONSocket: Sendable {
 
     /// Closes the socket. Idempotent; never throws.
     ///
+    /// **Nothing sent is lost.** Every document a send returned for reaches the peer before
+    /// the end of the stream, unless the peer resets the connection: when the peer has sent
+    /// bytes this side never read (which would make the kernel reset the connection and drop
+    /// what it still holds for the peer), `close()` first ends the output (`SHUT_WR`), then
+    /// reads and drops the peer's bytes until the peer closes, no byte came for 2 seconds, or
+    /// 30 seconds passed. With no unread input it closes at once, and so it does after a
+    /// send failed part-way through a frame (nothing whole can reach the peer any more).
+    ///
     /// If another thread is inside an operation on this socket, the socket is shut down in
     /// both directions to wake it (the operation returns or throws ``BSONError/Code/closed``)
     /// and the descriptor is closed when it leaves. Operations started after `close()` throw
     /// ``BSONError/Code/closed``. The corresponding C functions are `close` (never retried)
     /// and `shutdown`.
     public func close() {
-        owner.close()
+        close(lingering: true)
+    }
+
+    /// Closes, waiting for unread input to drain first only when `lingering` and the send
+    /// side is intact: after a send stopped part-way through a frame the peer can never
+    /// get a whole document again, so there is nothing left to deliver.
+    func close(lingering: Bool) {
+        guard lingering, sendState.withLock({ $0.failure == nil }) else {
+            owner.close()
+            return
+        }
+        owner.close { descriptor in
+            Syscalls.finishOutput(descriptor, quiet: BSONServerDefaults.lingerQuiet, limit: BSONServerDefaults.lingerLimit)
+        }
+    }
+
+    /// Turns TCP keepalive on with `keepalive`'s timing, or off with `nil`; see
+    /// ``BSONKeepalive``. Does nothing on a Unix domain socket. ``BSONThreadedServer`` sets
+    /// it on every TCP connection it serves (default ``BSONKeepalive/default``).
+    ///
+    /// - Throws: ``BSONError/Code/closed`` after ``close()``, or
+    ///   ``BSONError/Code/systemCallFailed``. The corresponding C function is `setsockopt`
+    ///   with `SO_KEEPALIVE`, `TCP_KEEPIDLE`, `TCP_KEEPINTVL` and `TCP_KEEPCNT`.
+    public func setKeepalive(_ keepalive: BSONKeepalive?) throws(BSONError) {
+        guard isTCP else { return }
+        try owner.withDescriptor { (descriptor) throws(BSONError) in
+            do throws(SystemErrno) {
+                for option in BSONKeepalive.socketOptions(keepalive) {
+                    try Syscalls.setOption(descriptor, level: option.level, name: option.name, value: option.value)
+                }
+            } catch {
+                throw error.bsonError("setsockopt", while: "setting TCP keepalive on \(label)")
+            }
+        }
     }
 
     /// Which direction(s) of a connection ``shutdown(_:)`` ends.

@@ -19,25 +19,38 @@ import Synchronization
 /// server.stop()
 /// ```
 public final class BSONThreadedServer: Sendable {
-    /// How the server treats connections.
+    /// How the server treats connections. The names, meanings and defaults are the
+    /// SwiftNIO `BSONServer`'s (`BSONServer.Configuration` and its
+    /// `BSONConnectionConfiguration`): switching engines changes no limit.
     public struct Configuration: Sendable {
-        /// How many connections are served at once (each has a thread); default 64. What
+        /// How many connections are served at once (each has a thread); default 1,024. What
         /// happens to further connections is ``whenFull``'s choice.
         public var maxConnections: Int
         /// What the server does with a connection that arrives while ``maxConnections`` are
         /// being served; default ``BSONServerFullPolicy/refuse``.
         public var whenFull: BSONServerFullPolicy
-        /// How long one receive may wait for the peer before the server closes the
-        /// connection; default `nil` (no limit). It applies between documents (an idle
-        /// client) and inside one (a peer that sends a header and stalls).
+        /// How long a connection may wait for its peer, in either direction, without any
+        /// progress before it is closed; default `nil` (no limit). It applies between
+        /// documents (an idle client), inside one (a peer that sends a header and stalls),
+        /// and while a reply waits for a peer that does not read.
         public var idleTimeout: Duration?
         /// How long one frame may take to arrive once its first byte is here; default 30
         /// seconds, `nil` for no limit. A peer that trickles a frame (a header, then a byte a
         /// second) resets no idle clock with this: it is cut off when the frame's time is
         /// up, and the memory for its frame is released (see ``BSONSocket/setFrameTimeout(_:)``).
         public var frameTimeout: Duration?
+        /// How long sending a reply may wait for the peer to take bytes without any progress
+        /// before the connection is closed with ``BSONError/Code/timedOut``; default 30
+        /// seconds, `nil` for no limit. A peer that sends but never reads gives its slot
+        /// back after this long.
+        public var sendTimeout: Duration?
+        /// TCP keepalive on every TCP connection, so that a vanished peer is noticed even
+        /// with no timeout set; default ``BSONKeepalive/default``, `nil` for none.
+        public var keepalive: BSONKeepalive?
         /// Limits for decoding received documents; default ``BSONDecodingOptions/default``.
         public var decodingOptions: BSONDecodingOptions
+        /// Limits for encoding replies; default ``BSONEncodingOptions/default``.
+        public var encodingOptions: BSONEncodingOptions
         /// Limits for received frames; default ``BSONFrameLimits/default``.
         public var frameLimits: BSONFrameLimits
         /// Called on the connection's thread for each event worth logging; default: nothing.
@@ -46,52 +59,36 @@ public final class BSONThreadedServer: Sendable {
         /// Creates a configuration; every parameter has the default described on its
         /// property.
         public init(
-            maxConnections: Int = 64,
+            maxConnections: Int = BSONServerDefaults.maxConnections,
             whenFull: BSONServerFullPolicy = .refuse,
-            idleTimeout: Duration? = nil,
-            frameTimeout: Duration? = .seconds(30),
+            idleTimeout: Duration? = BSONServerDefaults.idleTimeout,
+            frameTimeout: Duration? = BSONServerDefaults.frameTimeout,
+            sendTimeout: Duration? = BSONServerDefaults.sendTimeout,
+            keepalive: BSONKeepalive? = BSONServerDefaults.keepalive,
             decodingOptions: BSONDecodingOptions = .default,
+            encodingOptions: BSONEncodingOptions = .default,
             frameLimits: BSONFrameLimits = .default,
             onEvent: @escaping @Sendable (Event) -> Void = { _ in }
         ) {
-            precondition(maxConnections > 0, "maxConnections must be positive")
-            precondition(idleTimeout.map { $0 > .zero } ?? true, "idleTimeout must be positive or nil")
-            precondition(frameTimeout.map { $0 > .zero } ?? true, "frameTimeout must be positive or nil")
+            BSONServerDefaults.checkMaxConnections(maxConnections)
+            BSONServerDefaults.checkTimeout(idleTimeout, "idleTimeout")
+            BSONServerDefaults.checkTimeout(frameTimeout, "frameTimeout")
+            BSONServerDefaults.checkTimeout(sendTimeout, "sendTimeout")
             self.maxConnections = maxConnections
             self.whenFull = whenFull
             self.idleTimeout = idleTimeout
             self.frameTimeout = frameTimeout
+            self.sendTimeout = sendTimeout
+            self.keepalive = keepalive
             self.decodingOptions = decodingOptions
+            self.encodingOptions = encodingOptions
             self.frameLimits = frameLimits
             self.onEvent = onEvent
         }
     }
 
-    /// Something that happened on the server.
-    public enum Event: Sendable, CustomStringConvertible {
-        /// A connection was accepted; its number counts from 1.
-        case accepted(connection: Int, peer: String)
-        /// A connection ended cleanly after `documents` documents.
-        case closed(connection: Int, documents: Int)
-        /// A connection ended because of an error (including an idle or frame timeout).
-        case failed(connection: Int, error: BSONError)
-        /// A connection was closed at once because ``Configuration/maxConnections`` were
-        /// being served (``BSONServerFullPolicy/refuse``).
-        case refused(peer: String, open: Int)
-        /// Accepting failed; the server keeps accepting unless it was stopped.
-        case acceptFailed(BSONError)
-
-        public var description: String {
-            switch self {
-            case .accepted(let connection, let peer): "connection \(connection) from \(peer) accepted"
-            case .closed(let connection, let documents): "connection \(connection) closed after \(documents) documents"
-            case .failed(let connection, let error): "connection \(connection) ended: \(error)"
-            case .acceptFailed(let error): "accept failed: \(error)"
-            case .refused(let peer, let open):
-                "connection from \(peer) refused: \(open) connections are being served (maxConnections)"
-            }
-        }
-    }
+    /// Something that happened on the server; the same type as `BSONServer`'s events.
+    public typealias Event = BSONServerEvent
 
     /// Turns a received document into the reply, or `nil` for no reply. Called on the
     /// connection's thread; it may throw to end the connection.
@@ -147,29 +144,50 @@ public final class BSONThreadedServer: Sendable {
         }
     }
 
-    /// Stops accepting, closes every connection (waking threads blocked in a receive) and
-    /// waits up to `timeout` for all threads to finish.
+    /// Stops accepting, lets the connections being served go on for `gracePeriod`, then
+    /// ends those still open, and waits up to `timeout` for every thread to end.
     ///
-    /// - Parameter timeout: How long to wait for the threads; default 5 seconds.
+    /// During the grace period every open connection is served as before, so documents its
+    /// peer had already sent are received and answered. When the grace period ends, each
+    /// connection still open stops receiving (a receive waiting between documents ends as if
+    /// the peer had closed): its thread finishes the document in hand, sends its reply and
+    /// closes the connection the usual way, so nothing it sent is lost. A connection still
+    /// open ``BSONServerDefaults/closingAllowance`` after that (its handler is slow, or its
+    /// peer does not take the reply) is closed outright. The same as
+    /// `BSONServer.shutdown(gracePeriod:)`.
+    ///
+    /// - Parameters:
+    ///   - gracePeriod: How long open connections go on; default 5 seconds.
+    ///   - timeout: How long to wait for the threads in all; default `gracePeriod` plus
+    ///     ``BSONServerDefaults/closingAllowance``.
     /// - Returns: `true` when every thread finished in time.
     @discardableResult
-    public func stop(timeout: Duration = .seconds(5)) -> Bool {
-        let open = state.withLock { state -> [BSONSocket] in
-            state.stopped = true
-            return Array(state.connections.values)
-        }
+    public func stop(gracePeriod: Duration = BSONServerDefaults.gracePeriod, timeout: Duration? = nil) -> Bool {
+        state.withLock { $0.stopped = true }
         listener.close()
-        for connection in open { connection.close() }
-        // Wake an accept loop waiting for a free slot.
+        // Wake an accept loop waiting for a free slot, or backing off.
         slots.signal()
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        return finished.wait(timeout: .now() + .nanoseconds(Int(clamping: nanoseconds))) == .success
+        let start = DispatchTime.now()
+        let total = timeout ?? gracePeriod + BSONServerDefaults.closingAllowance
+        if finished.wait(timeout: start + Self.dispatchInterval(min(gracePeriod, total))) == .success { return true }
+        for connection in state.withLock({ Array($0.connections.values) }) { try? connection.shutdown(.read) }
+        let allowance = min(gracePeriod + BSONServerDefaults.closingAllowance, total)
+        if finished.wait(timeout: start + Self.dispatchInterval(allowance)) == .success { return true }
+        for connection in state.withLock({ Array($0.connections.values) }) { connection.close() }
+        return finished.wait(timeout: start + Self.dispatchInterval(total)) == .success
+    }
+
+    private static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
+        let (seconds, attoseconds) = duration.components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return .nanoseconds(overflow ? .max : Int(clamping: product + attoseconds / 1_000_000_000))
     }
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
     private func acceptLoop() {
         let waits = configuration.whenFull == .wait
+        var failures = 0
         while !isStopped {
             if waits { slots.wait() }
             if isStopped { break }
@@ -179,10 +197,12 @@ public final class BSONThreadedServer: Sendable {
             } catch {
                 if waits { slots.signal() }
                 if isStopped || listener.isClosed { break }
-                configuration.onEvent(.acceptFailed(error))
-                // A persistent failure (such as running out of descriptors) must not spin.
-                Thread.sleep(forTimeInterval: 0.05)
+                backOff(after: error, failures: &failures)
                 continue
+            }
+            if failures > 0 {
+                configuration.onEvent(.acceptRecovered(failures: failures))
+                failures = 0
             }
             if !waits, slots.wait(timeout: .now()) != .success {
                 // Full: the connection is closed at once, so that the peer learns it now (a clean
@@ -207,16 +227,32 @@ public final class BSONThreadedServer: Sendable {
             }
             finished.enter()
             Thread.detachNewThread { [self] in
-                serve(connection, number: number)
+                let timedOut = serve(connection, number: number)
                 state.withLock { _ = $0.connections.removeValue(forKey: number) }
-                connection.close()
+                // A peer that timed out is not waited for: lingering for its unread bytes
+                // would hold the slot as long as it keeps sending without reading.
+                connection.close(lingering: !timedOut)
                 slots.signal()
                 finished.leave()
             }
         }
     }
 
-    private func serve(_ connection: BSONSocket, number: Int) {
+    /// After a failed accept: reports the first failure of an episode, then waits before the
+    /// next attempt — a second when the system is out of descriptors or memory (retrying at
+    /// once would only spin and flood the log), 50 ms otherwise. A stop ends the wait.
+    private func backOff(after error: BSONError, failures: inout Int) {
+        if failures == 0 { configuration.onEvent(.acceptFailed(error)) }
+        failures += 1
+        let exhausted = error.errno.map(Syscalls.isResourceExhaustion) ?? false
+        let slices = exhausted ? 20 : 1
+        for _ in 0..<slices where !isStopped {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Serves one connection until it ends; returns whether it ended by a timeout.
+    private func serve(_ connection: BSONSocket, number: Int) -> Bool {
         let peer = (try? connection.remoteAddress.description) ?? "unknown peer"
         configuration.onEvent(.accepted(connection: number, peer: peer))
         var documents = 0
@@ -224,6 +260,11 @@ public final class BSONThreadedServer: Sendable {
             if let idle = configuration.idleTimeout {
                 try connection.setReceiveTimeout(idle)
             }
+            // A send waits at most the send timeout, or the idle timeout when that is shorter,
+            // without progress: "no progress in either direction" means the same as on NIO.
+            let sendLimit = [configuration.sendTimeout, configuration.idleTimeout].compactMap { $0 }.min()
+            if let sendLimit { try connection.setSendTimeout(sendLimit) }
+            try connection.setKeepalive(configuration.keepalive)
             connection.setFrameTimeout(configuration.frameTimeout)
             while let document = try connection.recvObj(
                 options: configuration.decodingOptions, limits: configuration.frameLimits)
@@ -237,26 +278,17 @@ public final class BSONThreadedServer: Sendable {
                 } catch {
                     throw BSONError(.invalidValue, "the handler failed: \(error)")
                 }
-                if let reply { try connection.sendObj(reply) }
+                if let reply { try connection.sendObj(reply, options: configuration.encodingOptions) }
             }
             configuration.onEvent(.closed(connection: number, documents: documents))
+            return false
         } catch {
             if isStopped && error.code == .closed {
                 configuration.onEvent(.closed(connection: number, documents: documents))
             } else {
                 configuration.onEvent(.failed(connection: number, error: error))
             }
+            return error.code == .timedOut
         }
     }
-}
-
-/// What a server does with a connection that arrives while it serves as many as it may.
-public enum BSONServerFullPolicy: String, Sendable, Hashable, CaseIterable {
-    /// Accept it and close it at once: the peer sees the connection end before any reply
-    /// (a clean close, or a reset if it had sent data), and the listen backlog keeps
-    /// draining, so a crowd of idle connections cannot leave new peers waiting unanswered.
-    case refuse
-    /// Leave it in the listen backlog until a connection ends. When the backlog is full the
-    /// system drops further connection attempts, which then time out in the peer.
-    case wait
 }

@@ -56,7 +56,7 @@ struct ThreadedServerTests {
         #expect(try socket.recvObj() == ["seen": ["n": 1]])
     }
 
-    @Test("stop() closes connections blocked in a receive and returns promptly")
+    @Test("stop(gracePeriod: .zero) ends connections blocked in a receive cleanly and returns promptly")
     func stopWakesConnections() throws {
         let server = BSONThreadedServer(listener: try .listen(port: 0)) { $0 }
         server.start()
@@ -69,7 +69,7 @@ struct ThreadedServerTests {
         }
         #expect(server.activeConnections == 3)
         let started = ContinuousClock.now
-        #expect(server.stop(timeout: .seconds(5)))
+        #expect(server.stop(gracePeriod: .zero, timeout: .seconds(5)))
         #expect(ContinuousClock.now - started < .seconds(4))
         #expect(server.activeConnections == 0)
         for socket in sockets { #expect(try socket.recvObj() == nil) }

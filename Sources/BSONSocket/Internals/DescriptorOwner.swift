@@ -79,7 +79,11 @@ final class DescriptorOwner: Sendable {
 
     /// Closes the descriptor, or arranges for the last user to close it. Calling it again
     /// does nothing.
-    func close() {
+    ///
+    /// - Parameter finishing: Runs with the descriptor just before it is closed, when no
+    ///   other thread is using it (a close that wakes other users shuts the socket down
+    ///   instead, and skips it).
+    func close(finishing: ((Int32) -> Void)? = nil) {
         enum Action { case none, close(Int32), shutDown(Int32) }
         let action = state.withLock { state -> Action in
             guard !state.closeRequested else { return .none }
@@ -94,6 +98,7 @@ final class DescriptorOwner: Sendable {
         case .none:
             break
         case .close(let descriptor):
+            finishing?(descriptor)
             Syscalls.close(descriptor)
         case .shutDown(let descriptor):
             // Wakes the users; ENOTCONN and the like only mean there was nothing to wake.

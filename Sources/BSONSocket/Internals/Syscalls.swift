@@ -429,6 +429,41 @@ enum Syscalls {
     static let optionError = SO_ERROR
     static let optionDomain = SO_DOMAIN
     static let typeStream = Int32(SOCK_STREAM.rawValue)
+    static let optionKeepalive = SO_KEEPALIVE
+    static let optionKeepaliveIdle = Int32(TCP_KEEPIDLE)
+    static let optionKeepaliveInterval = Int32(TCP_KEEPINTVL)
+    static let optionKeepaliveCount = Int32(TCP_KEEPCNT)
+
+    /// Whether the errno means the system ran out of descriptors or memory: a condition
+    /// that lasts until something is freed, so retrying at once only spins.
+    static func isResourceExhaustion(_ code: Int32) -> Bool {
+        code == EMFILE || code == ENFILE || code == ENOMEM || code == ENOBUFS
+    }
+
+    /// Before a socket is closed: ends this side's output (the peer reads everything queued,
+    /// then a clean end of stream) and, when the peer has sent bytes nobody read, reads and
+    /// drops them until the peer closes, no byte came for `quiet`, or `limit` passed.
+    ///
+    /// Closing a TCP socket with unread input makes the kernel reset the connection and
+    /// throw away whatever it still held for the peer — replies that a send already
+    /// returned for. Draining first lets those reach the peer. With no unread input this
+    /// returns at once (the kernel delivers the rest after `close`).
+    static func finishOutput(_ descriptor: Int32, quiet: Duration, limit: Duration) {
+        _ = try? shutdown(descriptor, shutdownWrite)
+        guard let ready = try? poll(descriptor, events: pollIn, timeout: .zero), ready != 0 else { return }
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: limit)
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 15, alignment: 16)
+        defer { scratch.deallocate() }
+        while clock.now < end {
+            let wait = min(quiet, clock.now.duration(to: end))
+            guard let events = try? poll(descriptor, events: pollIn, timeout: wait), events != 0 else { return }
+            // Readable, so this returns without waiting (bytes, 0 at the peer's end, or an error).
+            guard let received = try? recv(descriptor, into: scratch, retryOnInterrupt: true), received > 0 else {
+                return
+            }
+        }
+    }
 
     /// Turns `O_NONBLOCK` on or off with `fcntl(2)`.
     static func setNonBlocking(_ descriptor: Int32, _ enabled: Bool) throws(SystemErrno) {
