@@ -10,7 +10,9 @@ public import NIOPosix
 /// ```
 ///
 /// The connection is closed when the closure returns or throws, and when its task is
-/// cancelled. Any server that reads and writes self-delimited BSON documents works: a
+/// cancelled. When the closure returns, every document it sent is delivered first (see
+/// ``BSONConnectionConfiguration``: the output is ended after the last write, never
+/// dropped). Any server that reads and writes self-delimited BSON documents works: a
 /// ``BSONServer``, a blocking ``BSONThreadedServer``, py-bson's `recvobj`/`sendobj`.
 public enum BSONClient {
     /// Connects over TCP and runs `body` with the connection.
@@ -20,7 +22,7 @@ public enum BSONClient {
     ///   - port: The server's TCP port.
     ///   - connectTimeout: How long connecting may take; default 10 seconds.
     ///   - configuration: Limits, timeouts and buffering; default
-    ///     ``BSONConnectionConfiguration/init(frameLimits:decodingOptions:encodingOptions:idleTimeout:readTimeout:requestTimeout:inboundLowWatermark:inboundHighWatermark:maxMessagesPerRead:)``
+    ///     ``BSONConnectionConfiguration/init(frameLimits:decodingOptions:encodingOptions:idleTimeout:frameTimeout:sendTimeout:requestTimeout:keepalive:inboundLowWatermark:inboundHighWatermark:inboundLowWatermarkBytes:inboundHighWatermarkBytes:outboundLowWatermarkBytes:outboundHighWatermarkBytes:maxMessagesPerRead:)``
     ///     with its defaults.
     ///   - eventLoopGroup: Where the connection's I/O runs; default SwiftNIO's shared
     ///     `MultiThreadedEventLoopGroup.singleton`.
@@ -38,8 +40,9 @@ public enum BSONClient {
         _ body: (BSONConnection) async throws -> Result
     ) async throws -> Result {
         precondition((1...65535).contains(port), "port must be between 1 and 65535, got \(port)")
-        let bootstrap = makeBootstrap(eventLoopGroup, connectTimeout: connectTimeout, configuration: configuration)
-        let channel: NIOAsyncChannel<BSONDocument, ByteBuffer>
+        let bootstrap = makeBootstrap(
+            eventLoopGroup, connectTimeout: connectTimeout, configuration: configuration, isTCP: true)
+        let channel: WrappedChannel
         do {
             channel = try await bootstrap.connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture { try wrap(channel, configuration: configuration) }
@@ -67,8 +70,9 @@ public enum BSONClient {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         _ body: (BSONConnection) async throws -> Result
     ) async throws -> Result {
-        let bootstrap = makeBootstrap(eventLoopGroup, connectTimeout: .seconds(10), configuration: configuration)
-        let channel: NIOAsyncChannel<BSONDocument, ByteBuffer>
+        let bootstrap = makeBootstrap(
+            eventLoopGroup, connectTimeout: .seconds(10), configuration: configuration, isTCP: false)
+        let channel: WrappedChannel
         do {
             channel = try await bootstrap.connect(unixDomainSocketPath: unixPath) { channel in
                 channel.eventLoop.makeCompletedFuture { try wrap(channel, configuration: configuration) }
@@ -81,37 +85,80 @@ public enum BSONClient {
     }
 
     private static func makeBootstrap(
-        _ group: any EventLoopGroup, connectTimeout: Duration, configuration: BSONConnectionConfiguration
+        _ group: any EventLoopGroup, connectTimeout: Duration, configuration: BSONConnectionConfiguration, isTCP: Bool
     ) -> ClientBootstrap {
-        ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(connectTimeout))
             .channelOption(.maxMessagesPerRead, value: UInt(configuration.maxMessagesPerRead))
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.writeBufferWaterMark, value: configuration.writeBufferWaterMark)
+        if isTCP {
+            for (option, value) in configuration.keepaliveOptions {
+                bootstrap = bootstrap.channelOption(option, value: value)
+            }
+        }
+        return bootstrap
     }
 
     /// Puts the BSON handlers and the async channel on a new channel (on its event loop).
-    static func wrap(
-        _ channel: any Channel, configuration: BSONConnectionConfiguration
-    ) throws -> NIOAsyncChannel<BSONDocument, ByteBuffer> {
-        try channel.pipeline.syncOperations.addBSONConnectionHandlers(configuration: configuration)
-        return try NIOAsyncChannel(
+    static func wrap(_ channel: any Channel, configuration: BSONConnectionConfiguration) throws -> WrappedChannel {
+        let budget = InboundBudget(
+            lowWatermark: configuration.inboundLowWatermarkBytes, highWatermark: configuration.inboundHighWatermarkBytes)
+        let delivered = try channel.pipeline.syncOperations.addBSONHandlers(
+            configuration: configuration, budget: budget, eventLoop: channel.eventLoop)!
+        let wrapped = try NIOAsyncChannel(
             wrappingChannelSynchronously: channel,
             configuration: .init(
                 backPressureStrategy: .init(
                     lowWatermark: configuration.inboundLowWatermark,
                     highWatermark: configuration.inboundHighWatermark),
+                isOutboundHalfClosureEnabled: true,
                 inboundType: BSONDocument.self,
                 outboundType: ByteBuffer.self))
+        return WrappedChannel(async: wrapped, flow: ConnectionFlow(budget: budget, delivered: delivered.futureResult))
     }
 
     private static func run<Result: Sendable>(
-        _ channel: NIOAsyncChannel<BSONDocument, ByteBuffer>,
+        _ channel: WrappedChannel,
         configuration: BSONConnectionConfiguration,
         _ body: (BSONConnection) async throws -> Result
     ) async throws -> Result {
-        try await channel.executeThenClose { inbound, outbound in
-            try await body(
-                BSONConnection(
-                    channel: channel.channel, inbound: inbound, outbound: outbound, configuration: configuration))
+        try await channel.async.executeThenClose { inbound, outbound in
+            let connection = BSONConnection(
+                channel: channel.async.channel, inbound: inbound, outbound: outbound, configuration: configuration,
+                flow: channel.flow)
+            let result: Result
+            do {
+                result = try await body(connection)
+            } catch {
+                // What the closure sent before it failed is delivered too, unless it is being
+                // cancelled (then the connection is closed at once).
+                if !Task.isCancelled { try? await connection.finish() }
+                throw error
+            }
+            try await connection.finish()
+            return result
+        }
+    }
+}
+
+/// A connection's async channel and the parts of its pipeline its ``BSONConnection`` uses.
+struct WrappedChannel: Sendable {
+    let async: NIOAsyncChannel<BSONDocument, ByteBuffer>
+    let flow: ConnectionFlow
+}
+
+extension BSONConnectionConfiguration {
+    /// The outbound watermarks as SwiftNIO's channel option.
+    var writeBufferWaterMark: ChannelOptions.Types.WriteBufferWaterMark {
+        .init(low: outboundLowWatermarkBytes, high: outboundHighWatermarkBytes)
+    }
+
+    /// ``keepalive`` as SwiftNIO socket options: the same `setsockopt` calls the blocking
+    /// engine makes (TCP channels only).
+    var keepaliveOptions: [(ChannelOptions.Types.SocketOption, SocketOptionValue)] {
+        BSONKeepalive.socketOptions(keepalive).map { option in
+            (.init(level: SocketOptionLevel(option.level), name: option.name), SocketOptionValue(option.value))
         }
     }
 }

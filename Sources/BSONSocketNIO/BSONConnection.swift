@@ -30,6 +30,8 @@ public struct BSONConnection: Sendable {
     let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     let receiver: Receiver
     private let turns: AsyncSemaphore
+    /// Completes when everything sent before the output close reached the socket.
+    private let delivered: EventLoopFuture<Void>?
 
     /// The limits and timeouts in force.
     public let configuration: BSONConnectionConfiguration
@@ -42,11 +44,13 @@ public struct BSONConnection: Sendable {
         channel: any Channel,
         inbound: NIOAsyncChannelInboundStream<BSONDocument>,
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-        configuration: BSONConnectionConfiguration
+        configuration: BSONConnectionConfiguration,
+        flow: ConnectionFlow
     ) {
         self.channel = channel
         self.outbound = outbound
-        self.receiver = Receiver(iterator: inbound.makeAsyncIterator(), channel: channel)
+        self.delivered = flow.delivered
+        self.receiver = Receiver(iterator: inbound.makeAsyncIterator(), channel: channel, budget: flow.budget)
         self.turns = AsyncSemaphore(permits: 1)
         self.configuration = configuration
         self.remoteAddress = channel.remoteAddress.flatMap(BSONSocketAddress.init(nio:))
@@ -164,8 +168,31 @@ public struct BSONConnection: Sendable {
         return try await receiver.next()
     }
 
+    /// Ends the connection the way the lending closure's return does: waits until every
+    /// document sent has been written to the socket (at most
+    /// ``BSONConnectionConfiguration/sendTimeout`` without progress), ends the output (the
+    /// peer reads everything, then a clean end), then reads and drops what the peer still
+    /// sends until it closes (at most 2 seconds without a byte, 30 seconds in all). The
+    /// channel itself is closed by the lender afterwards.
+    ///
+    /// - Throws: ``BSONError`` when the connection ended before everything sent was
+    ///   written (the peer reset it, or ``BSONError/Code/timedOut`` after the send timeout).
+    func finish() async throws {
+        outbound.finish()
+        if let delivered {
+            do {
+                try await delivered.get()
+            } catch {
+                throw BSONError.translating(error, while: "delivering what was sent before closing")
+            }
+        }
+        await receiver.drainUntilPeerCloses(
+            quiet: TimeAmount(BSONServerDefaults.lingerQuiet), limit: TimeAmount(BSONServerDefaults.lingerLimit))
+    }
+
     /// Closes the connection now; receives and sends that wait are woken with
-    /// ``BSONError/Code/closed``. The lending closure's return closes it too.
+    /// ``BSONError/Code/closed``, and documents queued but not yet written are dropped. The
+    /// lending closure's return ends the connection without dropping them.
     public func close() async {
         outbound.finish()
         try? await channel.close()
@@ -212,11 +239,32 @@ final class Receiver: @unchecked Sendable {
     private var iterator: NIOAsyncChannelInboundStream<BSONDocument>.AsyncIterator
     private let busy = Atomic<Bool>(false)
     private let channel: any Channel
+    private let budget: InboundBudget?
     let count = Atomic<Int>(0)
 
-    init(iterator: NIOAsyncChannelInboundStream<BSONDocument>.AsyncIterator, channel: any Channel) {
+    init(
+        iterator: NIOAsyncChannelInboundStream<BSONDocument>.AsyncIterator, channel: any Channel,
+        budget: InboundBudget?
+    ) {
         self.iterator = iterator
         self.channel = channel
+        self.budget = budget
+    }
+
+    /// After this side ended its output: takes and drops documents until the peer closes,
+    /// nothing came for `quiet`, or `limit` passed; then the channel is closed. Does nothing
+    /// when another receive is under way (it will see the end).
+    func drainUntilPeerCloses(quiet: TimeAmount, limit: TimeAmount) async {
+        guard !busy.exchange(true, ordering: .acquiring) else { return }
+        defer { busy.store(false, ordering: .releasing) }
+        let end = NIODeadline.now() + limit
+        let channel = channel
+        while true {
+            let timer = channel.eventLoop.scheduleTask(deadline: min(.now() + quiet, end)) { channel.close(promise: nil) }
+            defer { timer.cancel() }
+            guard case .some(.some) = try? await iterator.next() else { return }
+            budget?.consumed()
+        }
     }
 
     func next() async throws -> BSONDocument? {
@@ -228,7 +276,10 @@ final class Receiver: @unchecked Sendable {
         defer { busy.store(false, ordering: .releasing) }
         do {
             let document = try await iterator.next()
-            if document != nil { count.add(1, ordering: .relaxed) }
+            if document != nil {
+                count.add(1, ordering: .relaxed)
+                budget?.consumed()
+            }
             return document
         } catch is CancellationError {
             // The inbound stream is finished for good; the peer may still be sending.

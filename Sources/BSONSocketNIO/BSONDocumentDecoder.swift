@@ -31,6 +31,9 @@ public struct BSONDocumentDecoder: ByteToMessageDecoder {
     /// The limits the documents are decoded with.
     public let options: BSONDecodingOptions
     var cutter: FrameCutter
+    /// The connection's inbound byte budget, told of each document passed on; set by the
+    /// async client and server.
+    var budget: InboundBudget?
 
     /// Creates a decoder.
     ///
@@ -65,6 +68,7 @@ public struct BSONDocumentDecoder: ByteToMessageDecoder {
             }
             buffer.moveReaderIndex(forwardBy: length)
             cutter.didTake(length)
+            budget?.produced(length)
         } catch {
             cutter.fail(error, context: context, buffer: &buffer)
             return .needMoreData

@@ -25,15 +25,17 @@ import Synchronization
 /// ``BSONError``, and a slow handler makes its connection stop reading rather than buffer
 /// without bound. Other connections are not affected by any of this.
 public final class BSONServer: Sendable {
-    /// How the server treats connections.
+    /// How the server treats connections. The names, meanings and defaults are those of
+    /// `BSONThreadedServer.Configuration` (see `BSONServerDefaults`): switching engines
+    /// changes no limit.
     public struct Configuration: Sendable {
         /// Limits, timeouts and buffering of every connection. The default is
-        /// ``BSONConnectionConfiguration``'s, which has a 30-second read timeout and no idle
-        /// timeout.
+        /// ``BSONConnectionConfiguration``'s: a 30-second frame timeout and send timeout, no
+        /// idle timeout, TCP keepalive on.
         public var connection: BSONConnectionConfiguration
-        /// How many connections are served at once; default `nil` (no limit). What happens
-        /// to further connections is ``whenFull``'s choice.
-        public var maxConnections: Int?
+        /// How many connections are served at once; default 1,024. What happens to further
+        /// connections is ``whenFull``'s choice.
+        public var maxConnections: Int
         /// What the server does with a connection that arrives while ``maxConnections`` are
         /// being served; default ``BSONServerFullPolicy/refuse`` (closed at once).
         /// ``BSONServerFullPolicy/wait`` stops accepting until a connection ends.
@@ -47,12 +49,12 @@ public final class BSONServer: Sendable {
         /// Creates a configuration; every parameter has the default described on its property.
         public init(
             connection: BSONConnectionConfiguration = .init(),
-            maxConnections: Int? = nil,
+            maxConnections: Int = BSONServerDefaults.maxConnections,
             whenFull: BSONServerFullPolicy = .refuse,
             backlog: Int = 128,
             onEvent: @escaping @Sendable (Event) -> Void = { _ in }
         ) {
-            precondition(maxConnections.map { $0 > 0 } ?? true, "maxConnections must be positive or nil")
+            BSONServerDefaults.checkMaxConnections(maxConnections)
             precondition(backlog > 0, "backlog must be positive")
             self.connection = connection
             self.maxConnections = maxConnections
@@ -62,35 +64,14 @@ public final class BSONServer: Sendable {
         }
     }
 
-    /// Something that happened on the server (worded like ``BSONThreadedServer/Event``).
-    public enum Event: Sendable, CustomStringConvertible {
-        /// A connection was accepted; its number counts from 1.
-        case accepted(connection: Int, peer: String)
-        /// A connection ended cleanly after `documents` documents.
-        case closed(connection: Int, documents: Int)
-        /// A connection ended because of an error (a hostile frame, a timeout, a reset, or
-        /// the handler's own error).
-        case failed(connection: Int, error: BSONError)
-        /// A connection was closed at once because ``Configuration/maxConnections`` were
-        /// being served (``BSONServerFullPolicy/refuse``).
-        case refused(peer: String, open: Int)
-
-        /// One line for a log.
-        public var description: String {
-            switch self {
-            case .accepted(let connection, let peer): "connection \(connection) from \(peer) accepted"
-            case .closed(let connection, let documents): "connection \(connection) closed after \(documents) documents"
-            case .failed(let connection, let error): "connection \(connection) ended: \(error)"
-            case .refused(let peer, let open):
-                "connection from \(peer) refused: \(open) connections are being served (maxConnections)"
-            }
-        }
-    }
+    /// Something that happened on the server; the same type as `BSONThreadedServer`'s
+    /// events.
+    public typealias Event = BSONServerEvent
 
     /// Serves one connection; the connection is closed when it returns or throws.
     public typealias Handler = @Sendable (BSONConnection) async throws -> Void
 
-    private typealias ChildChannel = NIOAsyncChannel<BSONDocument, ByteBuffer>
+    private typealias ChildChannel = WrappedChannel
 
     private struct State {
         var started = false
@@ -156,7 +137,7 @@ public final class BSONServer: Sendable {
         let unclaimed = UnclaimedChildren()
         let channel: NIOAsyncChannel<ChildChannel, Never>
         do {
-            channel = try await makeBootstrap(eventLoopGroup, configuration: configuration).bind(
+            channel = try await makeBootstrap(eventLoopGroup, configuration: configuration, isTCP: true).bind(
                 host: host, port: port, serverBackPressureStrategy: acceptBuffering
             ) { child in
                 child.eventLoop.makeCompletedFuture {
@@ -196,7 +177,7 @@ public final class BSONServer: Sendable {
         let unclaimed = UnclaimedChildren()
         let channel: NIOAsyncChannel<ChildChannel, Never>
         do {
-            channel = try await makeBootstrap(eventLoopGroup, configuration: configuration).bind(
+            channel = try await makeBootstrap(eventLoopGroup, configuration: configuration, isTCP: false).bind(
                 unixDomainSocketPath: unixPath, serverBackPressureStrategy: acceptBuffering
             ) { child in
                 child.eventLoop.makeCompletedFuture {
@@ -219,11 +200,23 @@ public final class BSONServer: Sendable {
     private static let acceptBuffering = NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(
         lowWatermark: 4, highWatermark: 32)
 
-    private static func makeBootstrap(_ group: any EventLoopGroup, configuration: Configuration) -> ServerBootstrap {
-        ServerBootstrap(group: group)
+    private static func makeBootstrap(
+        _ group: any EventLoopGroup, configuration: Configuration, isTCP: Bool
+    ) -> ServerBootstrap {
+        let connection = configuration.connection
+        var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(clamping: configuration.backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: UInt(configuration.connection.maxMessagesPerRead))
+            .childChannelOption(.maxMessagesPerRead, value: UInt(connection.maxMessagesPerRead))
+            // A peer that half-closes still gets every reply (see BSONConnectionConfiguration).
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: connection.writeBufferWaterMark)
+        if isTCP {
+            for (option, value) in connection.keepaliveOptions {
+                bootstrap = bootstrap.childChannelOption(option, value: value)
+            }
+        }
+        return bootstrap
     }
 
     /// How many connections are being served now.
@@ -288,12 +281,21 @@ public final class BSONServer: Sendable {
         }
     }
 
-    /// Stops accepting connections now, lets the connections being served finish for up to
-    /// `gracePeriod`, then closes those still open; ``run(_:)`` returns once all have ended.
+    /// Stops accepting connections now, lets the connections being served go on for
+    /// `gracePeriod`, then ends those still open; ``run(_:)`` returns once all have ended.
     /// Calling it again, or before ``run(_:)``, is fine.
     ///
-    /// - Parameter gracePeriod: How long open connections may go on; default 5 seconds.
-    public func shutdown(gracePeriod: Duration = .seconds(5)) {
+    /// During the grace period every open connection is served as before, so documents its
+    /// peer had already sent are received and answered. When the grace period ends, each
+    /// connection still open stops receiving: its ``BSONConnection/inbound`` ends after the
+    /// documents already received (as if the peer had closed), so a handler that loops over
+    /// it answers those, returns, and its connection ends the usual way — everything it sent
+    /// is delivered, then the output is closed. A connection still open
+    /// `BSONServerDefaults.closingAllowance` after that is closed outright (what it had
+    /// queued is dropped). The same as `BSONThreadedServer.stop(gracePeriod:timeout:)`.
+    ///
+    /// - Parameter gracePeriod: How long open connections go on; default 5 seconds.
+    public func shutdown(gracePeriod: Duration = BSONServerDefaults.gracePeriod) {
         let first = state.withLock { state -> Bool in
             defer { state.shutdownRequested = true }
             return !state.shutdownRequested
@@ -303,7 +305,7 @@ public final class BSONServer: Sendable {
     }
 
     private func acceptAndServe(_ handler: @escaping Handler) async throws {
-        let slots = configuration.maxConnections.map { AsyncSemaphore(permits: $0) }
+        let slots: AsyncSemaphore? = AsyncSemaphore(permits: configuration.maxConnections)
         let waits = configuration.whenFull == .wait
         // Whatever SwiftNIO set up but did not deliver is closed once accepting has ended.
         defer { unclaimed.closeAll() }
@@ -327,15 +329,15 @@ public final class BSONServer: Sendable {
                     if isShuttingDown {
                         // Accepted before the listening channel closed: closed unserved.
                         if waits { slots?.release() }
-                        group.addTask { try? await child.executeThenClose { _, _ in } }
+                        group.addTask { try? await child.async.executeThenClose { _, _ in } }
                         continue
                     }
                     if !waits, let slots, !slots.tryAcquire() {
                         // Full: closed at once, so the peer learns it now and accepting goes on.
-                        let peer = child.channel.remoteAddress.flatMap(BSONSocketAddress.init(nio:))?.description
+                        let peer = child.async.channel.remoteAddress.flatMap(BSONSocketAddress.init(nio:))?.description
                         configuration.onEvent(.refused(peer: peer ?? "unknown peer", open: activeConnections))
                         // Through the async channel, which must finish its writer itself.
-                        group.addTask { try? await child.executeThenClose { _, _ in } }
+                        group.addTask { try? await child.async.executeThenClose { _, _ in } }
                         continue
                     }
                     // Checked again under the lock that shutdown takes: a connection recorded
@@ -345,12 +347,12 @@ public final class BSONServer: Sendable {
                     let number = state.withLock { state -> Int? in
                         guard !state.shutdownRequested else { return nil }
                         state.nextConnection += 1
-                        state.connections[state.nextConnection] = child.channel
+                        state.connections[state.nextConnection] = child.async.channel
                         return state.nextConnection
                     }
                     guard let number else {
                         slots?.release()
-                        group.addTask { try? await child.executeThenClose { _, _ in } }
+                        group.addTask { try? await child.async.executeThenClose { _, _ in } }
                         continue
                     }
                     group.addTask {
@@ -365,16 +367,23 @@ public final class BSONServer: Sendable {
 
     private func serve(_ child: ChildChannel, number: Int, handler: Handler) async {
         let onEvent = configuration.onEvent
-        let peer = child.channel.remoteAddress.flatMap(BSONSocketAddress.init(nio:))?.description ?? "unknown peer"
+        let peer = child.async.channel.remoteAddress.flatMap(BSONSocketAddress.init(nio:))?.description ?? "unknown peer"
         onEvent(.accepted(connection: number, peer: peer))
         let received = Atomic<Int>(0)
         do {
-            try await child.executeThenClose { inbound, outbound in
+            try await child.async.executeThenClose { inbound, outbound in
                 let connection = BSONConnection(
-                    channel: child.channel, inbound: inbound, outbound: outbound,
-                    configuration: configuration.connection)
+                    channel: child.async.channel, inbound: inbound, outbound: outbound,
+                    configuration: configuration.connection, flow: child.flow)
                 defer { received.store(connection.documentsReceived, ordering: .relaxed) }
-                try await handler(connection)
+                do {
+                    try await handler(connection)
+                } catch {
+                    // The replies sent before the failure are delivered all the same.
+                    try? await connection.finish()
+                    throw error
+                }
+                try await connection.finish()
             }
             onEvent(.closed(connection: number, documents: received.load(ordering: .relaxed)))
         } catch {
@@ -394,22 +403,25 @@ public final class BSONServer: Sendable {
 
     private var isShuttingDown: Bool { state.withLock { $0.shutdownRequested } }
 
-    /// Waits for a shutdown request, then for its grace period, then closes every
-    /// connection still open. Ends early (doing nothing) when cancelled.
+    /// Waits for a shutdown request, then for its grace period, then closes the input of
+    /// every connection still open, and after the closing allowance closes what is left.
+    /// Ends early (doing nothing more) when cancelled.
     private func closeConnectionsAfterGrace() async {
         var requests = shutdownRequests.makeAsyncIterator()
         guard let grace = await requests.next() else { return }
         do {
             try await Task.sleep(for: grace)
+            closeOpenConnections(mode: .input)
+            try await Task.sleep(for: BSONServerDefaults.closingAllowance)
         } catch {
             return
         }
         closeOpenConnections()
     }
 
-    private func closeOpenConnections() {
+    private func closeOpenConnections(mode: CloseMode = .all) {
         let open = state.withLock { Array($0.connections.values) }
-        for channel in open { channel.close(promise: nil) }
+        for channel in open { channel.close(mode: mode, promise: nil) }
     }
 }
 
@@ -428,7 +440,7 @@ public final class BSONServer: Sendable {
 /// `executeThenClose` (which finishes the writer), and a connection wrapped after that is
 /// closed at once.
 final class UnclaimedChildren: Sendable {
-    typealias Child = NIOAsyncChannel<BSONDocument, ByteBuffer>
+    typealias Child = WrappedChannel
 
     private struct State {
         var children: [ObjectIdentifier: Child] = [:]
@@ -441,7 +453,7 @@ final class UnclaimedChildren: Sendable {
     func add(_ child: Child) {
         let kept = state.withLock { state -> Bool in
             guard state.accepting else { return false }
-            state.children[ObjectIdentifier(child.channel)] = child
+            state.children[ObjectIdentifier(child.async.channel)] = child
             return true
         }
         if !kept { Self.close(child) }
@@ -449,7 +461,7 @@ final class UnclaimedChildren: Sendable {
 
     /// The accept loop has taken `child` and is responsible for it now.
     func remove(_ child: Child) {
-        _ = state.withLock { $0.children.removeValue(forKey: ObjectIdentifier(child.channel)) }
+        _ = state.withLock { $0.children.removeValue(forKey: ObjectIdentifier(child.async.channel)) }
     }
 
     /// Accepting has ended: closes every connection not taken, and any wrapped later.
@@ -463,6 +475,6 @@ final class UnclaimedChildren: Sendable {
     }
 
     private static func close(_ child: Child) {
-        Task { try? await child.executeThenClose { _, _ in } }
+        Task { try? await child.async.executeThenClose { _, _ in } }
     }
 }

@@ -9,8 +9,10 @@ import NIOCore
 /// read is outstanding, so this side's own slowness never counts against the peer.
 ///
 /// - idle timeout: waiting for the peer for this long without a byte arriving;
-/// - read timeout: an unfinished frame (as the decoder reports through ``FrameProgress``)
-///   older than this, checked while a read is outstanding.
+/// - frame timeout: an unfinished frame (as the decoder reports through ``FrameProgress``)
+///   older than this, checked while a read is outstanding;
+/// - send timeout: the channel not writable (the peer takes nothing of what was sent) for
+///   this long without a break.
 ///
 /// One timer per connection, re-armed only when it fires, so the steady state costs two
 /// clock reads per read cycle and no scheduling.
@@ -21,18 +23,21 @@ final class StallTimeoutHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private let idleTimeout: TimeAmount?
-    private let readTimeout: TimeAmount?
+    private let frameTimeout: TimeAmount?
+    private let sendTimeout: TimeAmount?
     private let progress: FrameProgress
     private var readOutstanding = false
     private var waitingSince: NIODeadline?
+    private var unwritableSince: NIODeadline?
     private var timer: Scheduled<Void>?
     private var armedDeadline: NIODeadline?
     private var finished = false
 
-    init(idleTimeout: TimeAmount?, readTimeout: TimeAmount?, progress: FrameProgress) {
-        precondition(idleTimeout != nil || readTimeout != nil, "a stall handler needs a timeout")
+    init(idleTimeout: TimeAmount?, frameTimeout: TimeAmount?, sendTimeout: TimeAmount?, progress: FrameProgress) {
+        precondition(idleTimeout != nil || frameTimeout != nil || sendTimeout != nil, "a stall handler needs a timeout")
         self.idleTimeout = idleTimeout
-        self.readTimeout = readTimeout
+        self.frameTimeout = frameTimeout
+        self.sendTimeout = sendTimeout
         self.progress = progress
     }
 
@@ -54,7 +59,12 @@ final class StallTimeoutHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { waitingSince = nil }
+        if context.channel.isWritable {
+            waitingSince = nil
+            unwritableSince = nil
+        } else if unwritableSince == nil {
+            unwritableSince = context.eventLoop.now
+        }
         update(context: context)
         context.fireChannelWritabilityChanged()
     }
@@ -95,9 +105,13 @@ final class StallTimeoutHandler: ChannelDuplexHandler {
     private func nextDeadline() -> NIODeadline? {
         var deadline: NIODeadline?
         if let idleTimeout, let waitingSince { deadline = waitingSince + idleTimeout }
-        if readOutstanding, let readTimeout, let since = progress.partialFrameSince {
-            let frameDeadline = since + readTimeout
+        if readOutstanding, let frameTimeout, let since = progress.partialFrameSince {
+            let frameDeadline = since + frameTimeout
             deadline = deadline.map { min($0, frameDeadline) } ?? frameDeadline
+        }
+        if let sendTimeout, let unwritableSince {
+            let sendDeadline = unwritableSince + sendTimeout
+            deadline = deadline.map { min($0, sendDeadline) } ?? sendDeadline
         }
         return deadline
     }
@@ -123,11 +137,18 @@ final class StallTimeoutHandler: ChannelDuplexHandler {
                     + "(idleTimeout); the connection was closed"))
             return
         }
-        if readOutstanding, let readTimeout, let since = progress.partialFrameSince, now >= since + readTimeout {
+        if readOutstanding, let frameTimeout, let since = progress.partialFrameSince, now >= since + frameTimeout {
             expire(context: context, BSONError(
                 .timedOut,
-                "a frame began \(Self.describe(readTimeout)) ago and is still incomplete (readTimeout); "
+                "a frame began \(Self.describe(frameTimeout)) ago and is still incomplete (frameTimeout); "
                     + "the connection was closed and the partial frame dropped"))
+            return
+        }
+        if let sendTimeout, let since = unwritableSince, now >= since + sendTimeout {
+            expire(context: context, BSONError(
+                .timedOut,
+                "the peer took nothing of what was sent for \(Self.describe(sendTimeout)) (sendTimeout); "
+                    + "the connection was closed"))
             return
         }
         // Nothing is due (the clocks moved on since the timer was armed); every deadline that

@@ -36,7 +36,7 @@ struct HostilePeerNIOTests {
     func slowLoris() async throws {
         try await offThePool { () async throws -> Void in
             let running = try await RunningServer(
-                configuration: .init(connection: .init(idleTimeout: .seconds(5), readTimeout: .seconds(1))))
+                configuration: .init(connection: .init(idleTimeout: .seconds(5), frameTimeout: .seconds(1))))
             let port = running.port
             async let loris: Int = onThread {
                 let socket = try Self.blockingClient(port)
@@ -146,7 +146,7 @@ struct HostilePeerNIOTests {
     @Test("random garbage gets each connection closed with a typed error; others keep being served")
     func randomGarbage() async throws {
         try await offThePool { () async throws -> Void in
-            let running = try await RunningServer(configuration: .init(connection: .init(readTimeout: .seconds(1))))
+            let running = try await RunningServer(configuration: .init(connection: .init(frameTimeout: .seconds(1))))
             let port = running.port
             let connections = 40
             try await onThread {

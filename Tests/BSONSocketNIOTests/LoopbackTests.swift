@@ -135,7 +135,7 @@ struct LoopbackTests {
     func headerThenStall() async throws {
         try await offThePool { () async throws -> Void in
             let running = try await RunningServer(
-                configuration: .init(connection: .init(idleTimeout: .seconds(5), readTimeout: .milliseconds(400))))
+                configuration: .init(connection: .init(idleTimeout: .seconds(5), frameTimeout: .milliseconds(400))))
             let port = running.port
             async let stalled: Duration = onThread {
                 let socket = try BSONSocket.connect(host: "127.0.0.1", port: port)

@@ -10,7 +10,7 @@ struct StallTimeoutTests {
     func pipeline(idle: Duration?, read: Duration?) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addBSONConnectionHandlers(
-            configuration: BSONConnectionConfiguration(idleTimeout: idle, readTimeout: read))
+            configuration: BSONConnectionConfiguration(idleTimeout: idle, frameTimeout: read))
         activate(channel)
         return channel
     }
@@ -65,7 +65,7 @@ struct StallTimeoutTests {
     }
 
     @Test("A frame trickling in a byte at a time is cut off after the read timeout")
-    func readTimeoutTrickle() throws {
+    func frameTimeoutTrickle() throws {
         let channel = try pipeline(idle: .seconds(10), read: .seconds(1))
         let frame = Samples.frame(["slow": "loris"])
         for byte in frame.prefix(6) {

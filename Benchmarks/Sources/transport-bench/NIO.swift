@@ -48,7 +48,7 @@ private func processCPUNanoseconds() -> Int64 {
 
 /// The configuration of the benchmark's NIO connections: no stall timeouts (the driver
 /// bounds every request), library defaults otherwise.
-private let nioConfiguration = BSONConnectionConfiguration(readTimeout: nil)
+private let nioConfiguration = BSONConnectionConfiguration(frameTimeout: nil)
 
 /// A NIO connection to the sender at `address`, with the library's BSON handlers on it
 /// (`TCP_NODELAY` is ClientBootstrap's default; it is spelled out because the timing needs it).
