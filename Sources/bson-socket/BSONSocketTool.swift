@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 /// The `bson-socket` command: exchange BSON documents over sockets, and convert them.
 @main
@@ -13,4 +14,12 @@ struct BSONSocketTool: ParsableCommand {
             """,
         subcommands: [Demo.self, Serve.self, Send.self, Convert.self]
     )
+
+    /// Runs the command with SIGPIPE ignored, so that no closed pipe ends the process: a
+    /// `serve` whose log reader went away keeps serving, and output into a closed pipe
+    /// ends the command quietly with status 141 (see `OutputBuffer.flush`).
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }

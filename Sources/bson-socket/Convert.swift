@@ -47,17 +47,15 @@ struct Convert: ParsableCommand {
     @Option(help: "The largest BSON document accepted, in bytes.")
     var maxSize: Int = BSONFrameLimits.defaultMaximumFrameLength
 
-    @Option(help: "How deeply documents and arrays may nest.")
+    @Option(help: "How deeply documents and arrays may nest, reading and writing (0 to 1000).")
     var maxDepth: Int = BSONDecodingOptions.default.maxDepth
 
     @Argument(help: "The input file; - or nothing reads standard input.")
     var file: String = "-"
 
     func validate() throws {
-        guard maxSize >= BSONFrameLimits.minimumFrameLength, maxSize <= Int(Int32.max) else {
-            throw ValidationError("--max-size must be between 5 and \(Int32.max)")
-        }
-        guard maxDepth >= 0 else { throw ValidationError("--max-depth must not be negative") }
+        try OptionChecks.count(maxSize, flag: "--max-size", in: BSONFrameLimits.minimumFrameLength...Int(Int32.max))
+        try OptionChecks.count(maxDepth, flag: "--max-depth", in: 0...OptionChecks.deepestNesting)
     }
 
     func run() throws {
@@ -137,7 +135,7 @@ struct Convert: ParsableCommand {
     private func write(_ document: BSONDocument, to output: inout OutputBuffer) throws {
         switch to {
         case .bson:
-            output.append(try document.encoded())
+            output.append(try document.encoded(options: BSONEncodingOptions(maxDepth: maxDepth)))
         case .ejson:
             output.append(document.extendedJSON(.canonical))
             output.append("\n")

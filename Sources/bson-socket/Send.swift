@@ -38,11 +38,15 @@ struct Send: ParsableCommand {
 
     func validate() throws {
         if unix == nil {
-            guard let port, (1...65535).contains(port) else {
-                throw ValidationError("give --port (1-65535) or --unix PATH")
-            }
+            guard let port else { throw ValidationError("give --port (1-65535) or --unix PATH") }
+            try OptionChecks.count(port, flag: "--port", in: 1...65535)
         }
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be positive") }
+        _ = try limit()
+    }
+
+    /// --timeout as a duration, checked.
+    private func limit() throws -> Duration {
+        try OptionChecks.duration(timeout, flag: "--timeout", zeroMeansNone: false)!
     }
 
     func run() throws {
@@ -53,7 +57,7 @@ struct Send: ParsableCommand {
     }
 
     private func runThreads() throws {
-        let limit = Duration.milliseconds(Int64(timeout * 1000))
+        let limit = try limit()
         let socket = try unix.map { try BSONSocket.connect(unixPath: $0) }
             ?? BSONSocket.connect(host: host, port: port ?? 0, timeout: limit)
         defer { socket.close() }
@@ -112,7 +116,7 @@ extension Send {
     /// The same exchange over a SwiftNIO connection (`BSONClient`), with the same output and
     /// messages: each document is sent, and its reply awaited for at most --timeout.
     private func runNIO() throws {
-        let limit = Duration.milliseconds(Int64(timeout * 1000))
+        let limit = try limit()
         let input = try openInput()
         defer { if file != "-" { try? input.close() } }
         let (host, port, unix) = (host, port ?? 0, unix)

@@ -11,15 +11,20 @@ struct Serve: ParsableCommand {
         abstract: "Serve BSON documents over TCP or a Unix domain socket.",
         discussion: """
             The first line on standard output is `listening on HOST:PORT` (or `listening on PATH` with \
-            --unix), so a script can start the server with --port 0 and read the port it got. Each \
-            connection is served on its own thread: every document received is answered according \
-            to --reply (with --engine threads, on its own thread). Connection events go to standard error. SIGINT or SIGTERM stops the server: \
-            it closes the listener and every connection, removes its Unix socket file, and exits 0.
+            --unix), so a script can start the server with --port 0 and read the port it got. Every \
+            document received is answered according to --reply, in order; a peer that half-closes its \
+            connection (shutdown of its sending side) still gets every reply before the server closes. \
+            Connection events go to standard error (a closed standard error only stops the logging). \
+            SIGINT or SIGTERM stops the server: it stops accepting, lets open connections finish for up \
+            to 5 seconds (every reply already sent is delivered), closes the rest, removes its Unix \
+            socket file, and exits 0. Both engines have the same options, limits and defaults.
 
             Limits against hostile peers: a frame larger than --max-size is refused from its header; a \
-            frame must be complete --frame-timeout seconds (default 30) after its first byte; \
-            --idle-timeout closes connections that wait longer than that for their peer; beyond \
-            --max-connections, new connections are closed at once (--when-full refuse) or left waiting.
+            frame must be complete --frame-timeout seconds (default 30) after its first byte; a peer that \
+            takes none of its replies for --send-timeout seconds (default 30) is cut off; --idle-timeout \
+            closes connections that make no progress in either direction for that long; TCP keepalive \
+            (--keepalive, default 60 seconds) notices peers that vanished; beyond --max-connections, new \
+            connections are closed at once (--when-full refuse) or left waiting.
 
             --reply echo   sends every document back unchanged (byte for byte)
             --reply seed   answers {echo: <document>, server_time: <now>, status: "received"}
@@ -42,8 +47,8 @@ struct Serve: ParsableCommand {
     @Option(help: "How to answer each document: echo or seed.")
     var reply: Reply = .echo
 
-    @Option(help: "How many connections are served at once.")
-    var maxConnections: Int = 64
+    @Option(help: "How many connections are served at once (1 to 1000000).")
+    var maxConnections: Int = BSONServerDefaults.maxConnections
 
     @Option(help: "A connection beyond --max-connections: refuse (closed at once) or wait (until one ends).")
     var whenFull: WhenFull = .refuse
@@ -54,11 +59,17 @@ struct Serve: ParsableCommand {
         var policy: BSONServerFullPolicy { self == .refuse ? .refuse : .wait }
     }
 
-    @Option(help: "Close a connection after waiting this many seconds for its peer (0: never).")
+    @Option(help: "Close a connection that makes no progress in either direction for this many seconds (0: never).")
     var idleTimeout: Double = 0
 
     @Option(help: "Close a connection whose frame is not complete this many seconds after its first byte (0: never).")
     var frameTimeout: Double = 30
+
+    @Option(help: "Close a connection whose peer takes none of its replies for this many seconds (0: never).")
+    var sendTimeout: Double = 30
+
+    @Option(help: "TCP keepalive: probe a silent peer after this many seconds, noticing a vanished one within about twice that (0: off).")
+    var keepalive: Double = 60
 
     @Option(help: "The largest document accepted, in bytes.")
     var maxSize: Int = BSONFrameLimits.defaultMaximumFrameLength
@@ -70,18 +81,20 @@ struct Serve: ParsableCommand {
     var engine: Engine = .defaultEngine
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
-        guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must not be negative") }
-        guard frameTimeout >= 0, frameTimeout.isFinite else { throw ValidationError("--frame-timeout must not be negative") }
-        guard maxSize >= BSONFrameLimits.minimumFrameLength, maxSize <= Int(Int32.max) else {
-            throw ValidationError("--max-size must be between 5 and \(Int32.max)")
-        }
+        try OptionChecks.count(port, flag: "--port", in: 0...65535)
+        try OptionChecks.count(maxConnections, flag: "--max-connections", in: 1...BSONServerDefaults.mostConnections)
+        _ = try limits()
+        try OptionChecks.count(maxSize, flag: "--max-size", in: BSONFrameLimits.minimumFrameLength...Int(Int32.max))
     }
 
-    /// Seconds from the command line as a duration; 0 means none.
-    static func duration(_ seconds: Double) -> Duration? {
-        seconds > 0 ? .microseconds(Int64((seconds * 1_000_000).rounded(.up))) : nil
+    /// The timeouts and keepalive of the options, checked; the same for both engines.
+    private func limits() throws -> (idle: Duration?, frame: Duration?, send: Duration?, keepalive: BSONKeepalive?) {
+        (
+            try OptionChecks.duration(idleTimeout, flag: "--idle-timeout", zeroMeansNone: true),
+            try OptionChecks.duration(frameTimeout, flag: "--frame-timeout", zeroMeansNone: true),
+            try OptionChecks.duration(sendTimeout, flag: "--send-timeout", zeroMeansNone: true),
+            try OptionChecks.keepalive(keepalive)
+        )
     }
 
     func run() throws {
@@ -99,13 +112,16 @@ struct Serve: ParsableCommand {
         case .echo: handler = { $0 }
         case .seed: handler = { SeedExample.reply(to: $0) }
         }
+        let limits = try limits()
         let server = BSONThreadedServer(
             listener: listener,
             configuration: .init(
                 maxConnections: maxConnections,
                 whenFull: whenFull.policy,
-                idleTimeout: Self.duration(idleTimeout),
-                frameTimeout: Self.duration(frameTimeout),
+                idleTimeout: limits.idle,
+                frameTimeout: limits.frame,
+                sendTimeout: limits.send,
+                keepalive: limits.keepalive,
                 frameLimits: BSONFrameLimits(maximumFrameLength: maxSize),
                 onEvent: { event in if !quiet { printError(event.description) } }
             ),
@@ -140,11 +156,14 @@ extension Serve {
         case .echo: respond = { $0 }
         case .seed: respond = { SeedExample.reply(to: $0) }
         }
+        let limits = try limits()
         let configuration = BSONServer.Configuration(
             connection: BSONConnectionConfiguration(
                 frameLimits: BSONFrameLimits(maximumFrameLength: maxSize),
-                idleTimeout: Self.duration(idleTimeout),
-                readTimeout: Self.duration(frameTimeout)),
+                idleTimeout: limits.idle,
+                frameTimeout: limits.frame,
+                sendTimeout: limits.send,
+                keepalive: limits.keepalive),
             maxConnections: maxConnections,
             whenFull: whenFull.policy,
             onEvent: { event in if !quiet { printError(event.description) } })
@@ -161,7 +180,7 @@ extension Serve {
             for signalNumber in [SIGINT, SIGTERM] {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler { server.shutdown(gracePeriod: .seconds(1)) }
+                source.setEventHandler { server.shutdown() }
                 source.resume()
                 sources.append(source)
             }

@@ -43,6 +43,10 @@ struct OutputBuffer {
         guard !bytes.isEmpty else { return }
         do {
             _ = try descriptor.writeAll(bytes)
+        } catch Errno.brokenPipe {
+            // The reader went away (`… | head -1`): stop quietly, with the status a shell
+            // reports for a command that SIGPIPE ended (128 + 13).
+            throw ExitCode(141)
         } catch {
             throw ToolFailure("cannot write output: \(error)")
         }
